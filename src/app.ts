@@ -1,0 +1,118 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import { DeviceApiError, PlatformError } from './errors.ts';
+import { registerDeviceApi } from './http/device-api/index.ts';
+import { registerPlatformApi } from './http/platform-api/index.ts';
+import { parseQuery } from './http/querystring.ts';
+import { redactUrl } from './logger.ts';
+import type { Services } from './services.ts';
+
+const isDeviceApi = (url: string) => url.startsWith('/external/');
+
+/** Maps anything thrown in a route to the right envelope; never leaks a stack to the client. */
+function toHttpError(err: FastifyError | Error, url: string): { status: number; body: unknown } {
+  if (err instanceof DeviceApiError || err instanceof PlatformError) {
+    return { status: err.status, body: err.toBody() };
+  }
+  const fe = err as FastifyError;
+  const device = isDeviceApi(url);
+  const wrap = (code: ConstructorParameters<typeof PlatformError>[0], params?: Record<string, string>) => {
+    const e = new PlatformError(code, params);
+    return { status: e.status, body: e.toBody() };
+  };
+  const dev = (code: ConstructorParameters<typeof DeviceApiError>[0]) => {
+    const e = new DeviceApiError(code);
+    return { status: e.status, body: e.toBody() };
+  };
+  if (fe.validation) {
+    const v = fe.validation[0];
+    const where = fe.validationContext ?? 'body';
+    const params = (v?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+    const path = v?.instancePath ? v.instancePath.replace(/^\//, '').replace(/\//g, '.') : '';
+    const prefix = where === 'body' ? '' : `${where} `;
+    let detail: string;
+    if (params.missingProperty) detail = `${prefix}${path ? `${path}.` : ''}${params.missingProperty} is required`;
+    else if (params.additionalProperty) detail = `${prefix}${path ? `${path}.` : ''}${params.additionalProperty} is not allowed`;
+    else detail = `${prefix}${path || where} ${v?.message ?? 'is invalid'}`;
+    return device ? dev('INCORRECT_PARAMETERS') : wrap('VALIDATION_FAILED', { detail });
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return device ? dev('UNKNOWN_CONTENT_TYPE') : wrap('UNSUPPORTED_MEDIA_TYPE', { type: 'of the request body' });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return device ? dev('REQUEST_TOO_LARGE') : wrap('PAYLOAD_TOO_LARGE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return device ? dev('INCORRECT_PARAMETERS') : wrap('INVALID_JSON');
+  }
+  if (err instanceof SyntaxError || (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500)) {
+    return device ? dev('INCORRECT_PARAMETERS') : wrap('INVALID_JSON');
+  }
+  return wrap('INTERNAL');
+}
+
+export async function buildApp(s: Services): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: s.log as unknown as FastifyBaseLogger,
+    logController: new LogController({
+      disableRequestLogging: s.config.logLevel !== 'debug' && s.config.logLevel !== 'trace',
+    }),
+    bodyLimit: s.config.bodyLimitBytes,
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      maxParamLength: 200,
+      querystringParser: parseQuery,
+    },
+    trustProxy: false,
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const { status, body } = toHttpError(err, req.url);
+    if (status >= 500) req.log.error({ err, url: redactUrl(req.url) }, 'request failed');
+    return reply.code(status).type('application/json; charset=utf-8').send(body);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    if (isDeviceApi(req.url)) return reply.code(404).send(new DeviceApiError('NOT_FOUND').toBody());
+    const path = req.url.split('?')[0] ?? '';
+    return reply
+      .code(404)
+      .send(new PlatformError('ROUTE_NOT_FOUND', { method: req.method, url: path.slice(0, 200) }).toBody());
+  });
+
+  if (s.config.openapi) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: {
+          title: 'Pinwheel API',
+          version: '1',
+          description:
+            'Pinwheel platform API (/api/v1) and the Blynk-compatible device HTTPS API (/external/api).',
+        },
+        components: {
+          securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        },
+        security: [{ bearer: [] }],
+        tags: [
+          { name: 'Auth' },
+          { name: 'Templates' },
+          { name: 'Devices' },
+          { name: 'Device API', description: 'Blynk-compatible; authenticated by the device token' },
+        ],
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  }
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  registerDeviceApi(app, s);
+  await registerPlatformApi(app, s);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  return app;
+}

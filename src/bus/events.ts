@@ -1,0 +1,71 @@
+import type { StoredValue } from '../domain/datastream.ts';
+
+/** Where a value came from. Downlinks go only to channels other than the source. */
+export type ValueSource =
+  | 'http' // device HTTPS API
+  | 'device' // a live device connection (binary protocol, MQTT)
+  | 'tts'
+  | 'particle'
+  | 'web' // console or /api/v1 write by a user
+  | 'api'
+  | 'automation'
+  | 'import';
+
+/** Sources that are the device itself speaking: they count as device activity. */
+export const DEVICE_SOURCES: ReadonlySet<ValueSource> = new Set(['http', 'device', 'tts', 'particle', 'import']);
+
+export interface ValueEvent {
+  type: 'value';
+  orgId: number;
+  templateId: string;
+  deviceId: number;
+  pin: string;
+  datastreamId: number;
+  value: StoredValue;
+  ts: number;
+  source: ValueSource;
+}
+
+export interface StatusEvent {
+  type: 'status';
+  orgId: number;
+  templateId: string;
+  deviceId: number;
+  online: boolean;
+  ts: number;
+}
+
+export interface TimelineEvent {
+  type: 'timeline';
+  orgId: number;
+  deviceId: number;
+  item: { ts: number; type: string; [k: string]: unknown };
+}
+
+export interface PropertyEvent {
+  type: 'property';
+  orgId: number;
+  deviceId: number;
+  pin: string;
+  property: string;
+  value: string | string[];
+  ts: number;
+}
+
+/** Cache invalidation between instances. */
+export interface InvalidateEvent {
+  type: 'invalidate';
+  entity: 'device' | 'template';
+  id: string;
+}
+
+export type BusEvent = ValueEvent | StatusEvent | TimelineEvent | PropertyEvent | InvalidateEvent;
+export type BusListener = (event: BusEvent) => void;
+
+export interface EventBus {
+  publish(event: BusEvent): void;
+  /** Tells other instances only (cache invalidation); a no-op with a single instance. */
+  broadcast(event: InvalidateEvent): void;
+  subscribe(listener: BusListener): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting Pinwheel reads, from the environment, validated once at boot.
+ * Each entry is documented in README.md ("Configuration"); a test keeps the two in sync.
+ */
+const intFromEnv = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const boolFromEnv = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+export const configSchema = z.object({
+  PINWHEEL_PORT: intFromEnv(8080, 0, 65535),
+  PINWHEEL_HOST: z.string().min(1).default('0.0.0.0'),
+  PINWHEEL_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for SQLite)')
+      .optional(),
+  ),
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+      .optional(),
+  ),
+  PINWHEEL_ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.string().email().optional()),
+  PINWHEEL_ADMIN_PASSWORD: z.preprocess(emptyToUndefined, z.string().min(8).optional()),
+  PINWHEEL_ADMIN_ORGANIZATION: z.string().min(1).default('My organization'),
+  PINWHEEL_SECRET_KEY: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
+      .optional(),
+  ),
+  PINWHEEL_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  PINWHEEL_PUBLIC_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
+  PINWHEEL_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  PINWHEEL_LOGIN_MAX_FAILURES: intFromEnv(5, 1),
+  PINWHEEL_LOGIN_BLOCK_SECONDS: intFromEnv(600, 1),
+  PINWHEEL_SESSION_TTL_HOURS: intFromEnv(24 * 14, 1),
+  PINWHEEL_BATCH_MAX_POINTS: intFromEnv(10_000, 1),
+  PINWHEEL_IMPORT_MAX_AGE_DAYS: intFromEnv(31, 1),
+  PINWHEEL_LIFECYCLE_SWEEP_MS: intFromEnv(1000, 10),
+  PINWHEEL_BODY_LIMIT_BYTES: intFromEnv(2 * 1024 * 1024, 1024),
+  PINWHEEL_OPENAPI: boolFromEnv(true),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  admin: { email: string; password: string; organization: string } | undefined;
+  secretKeyHex: string | undefined;
+  logLevel: RawConfig['PINWHEEL_LOG_LEVEL'];
+  publicUrl: string | undefined;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  loginMaxFailures: number;
+  loginBlockSeconds: number;
+  sessionTtlHours: number;
+  batchMaxPoints: number;
+  importMaxAgeDays: number;
+  lifecycleSweepMs: number;
+  bodyLimitBytes: number;
+  openapi: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  if (Boolean(c.PINWHEEL_ADMIN_EMAIL) !== Boolean(c.PINWHEEL_ADMIN_PASSWORD)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  PINWHEEL_ADMIN_EMAIL and PINWHEEL_ADMIN_PASSWORD must be set together',
+    );
+  }
+  return {
+    port: c.PINWHEEL_PORT,
+    host: c.PINWHEEL_HOST,
+    dataDir: path.resolve(c.PINWHEEL_DATA_DIR),
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    admin:
+      c.PINWHEEL_ADMIN_EMAIL && c.PINWHEEL_ADMIN_PASSWORD
+        ? {
+            email: c.PINWHEEL_ADMIN_EMAIL,
+            password: c.PINWHEEL_ADMIN_PASSWORD,
+            organization: c.PINWHEEL_ADMIN_ORGANIZATION,
+          }
+        : undefined,
+    secretKeyHex: c.PINWHEEL_SECRET_KEY,
+    logLevel: c.PINWHEEL_LOG_LEVEL,
+    publicUrl: c.PINWHEEL_PUBLIC_URL,
+    sqliteSynchronous: c.PINWHEEL_SQLITE_SYNCHRONOUS,
+    loginMaxFailures: c.PINWHEEL_LOGIN_MAX_FAILURES,
+    loginBlockSeconds: c.PINWHEEL_LOGIN_BLOCK_SECONDS,
+    sessionTtlHours: c.PINWHEEL_SESSION_TTL_HOURS,
+    batchMaxPoints: c.PINWHEEL_BATCH_MAX_POINTS,
+    importMaxAgeDays: c.PINWHEEL_IMPORT_MAX_AGE_DAYS,
+    lifecycleSweepMs: c.PINWHEEL_LIFECYCLE_SWEEP_MS,
+    bodyLimitBytes: c.PINWHEEL_BODY_LIMIT_BYTES,
+    openapi: c.PINWHEEL_OPENAPI,
+  };
+}

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { EventBus } from './bus/events.ts';
+import { MemoryBus } from './bus/memory-bus.ts';
+import { RedisBus } from './bus/redis-bus.ts';
+import type { Config } from './config.ts';
+import { IngestPipeline } from './ingest/pipeline.ts';
+import { Registry } from './ingest/registry.ts';
+import { Lifecycle } from './lifecycle/lifecycle.ts';
+import { LoginThrottle } from './security/login-throttle.ts';
+import { SecretBox } from './security/secret-box.ts';
+import { BatchWriter } from './store/batch-writer.ts';
+import { type Db, openDatabase } from './store/database.ts';
+import { DevicesRepo } from './store/devices-repo.ts';
+import { HistoryRepo } from './store/history-repo.ts';
+import { TemplatesRepo } from './store/templates-repo.ts';
+import { UsersRepo } from './store/users-repo.ts';
+
+/** Everything the HTTP layer and integrations use, built once from the config. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  db: Db;
+  box: SecretBox;
+  bus: EventBus;
+  writer: BatchWriter;
+  registry: Registry;
+  lifecycle: Lifecycle;
+  ingest: IngestPipeline;
+  templates: TemplatesRepo;
+  devices: DevicesRepo;
+  users: UsersRepo;
+  history: HistoryRepo;
+  loginThrottle: LoginThrottle;
+  clock: () => number;
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  /** PostgreSQL schema (tests). */
+  pgSchema?: string;
+  clock?: () => number;
+  bus?: EventBus;
+}
+
+export async function createServices(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Services> {
+  const clock = o.clock ?? Date.now;
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    sqliteFile: path.join(config.dataDir, 'pinwheel.db'),
+    pgSchema: o.pgSchema,
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
+  const box = SecretBox.loadOrCreate(config.dataDir, config.secretKeyHex);
+  const onBusError = (err: unknown) => log.error({ err }, 'event listener failed');
+  const bus =
+    o.bus ??
+    (config.redisUrl ? await RedisBus.connect(config.redisUrl, 'pinwheel:events', onBusError) : new MemoryBus(onBusError));
+  const templates = new TemplatesRepo(db.kysely);
+  const devices = new DevicesRepo(db.kysely, box);
+  const users = new UsersRepo(db.kysely);
+  const history = new HistoryRepo(db.kysely);
+  const writer = new BatchWriter(db.kysely, db.caps);
+  const registry = new Registry(templates, devices);
+  const lifecycle = new Lifecycle(registry, writer, bus, (err) => log.error({ err }, 'lifecycle sweep failed'), clock);
+  const ingest = new IngestPipeline(writer, bus, lifecycle, clock);
+
+  // Keep caches in step with other instances (Redis bus) and with our own changes.
+  bus.subscribe((e) => {
+    if (e.type === 'invalidate') {
+      if (e.entity === 'template') registry.invalidateTemplate(e.id);
+      else registry.invalidateDevice(Number(e.id));
+    } else if (e.type === 'value' || e.type === 'status') {
+      void registry.cachedDevice(e.deviceId).then((s) => {
+        if (!s) return;
+        if (e.type === 'status') s.device.online = e.online;
+        else {
+          const cur = s.latest.get(e.pin);
+          if (!cur || e.ts >= cur.ts) s.latest.set(e.pin, { value: e.value, ts: e.ts });
+        }
+      });
+    }
+  });
+
+  await lifecycle.start(devices, config.lifecycleSweepMs);
+
+  return {
+    config,
+    log,
+    db,
+    box,
+    bus,
+    writer,
+    registry,
+    lifecycle,
+    ingest,
+    templates,
+    devices,
+    users,
+    history,
+    loginThrottle: new LoginThrottle(config.loginMaxFailures, config.loginBlockSeconds * 1000, clock),
+    clock,
+    async close() {
+      lifecycle.stop();
+      await writer.close();
+      await bus.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Kysely } from 'kysely';
+import type { StoredValue } from '../domain/datastream.ts';
+import type { Database } from './schema.ts';
+
+export interface HistoryPoint {
+  ts: number;
+  value: StoredValue;
+  /** For aggregated minutes: how many raw points, and their min/max. */
+  count?: number;
+  min?: number | null;
+  max?: number | null;
+}
+
+export interface TimelineItem {
+  id: number;
+  ts: number;
+  type: string;
+  [k: string]: unknown;
+}
+
+export class HistoryRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Points of one pin, oldest first: raw points and one-minute aggregates (whichever the
+   * datastream's "save raw data" setting produced over time), merged by time.
+   */
+  async points(deviceId: number, pin: string, from: number, to: number, limit: number): Promise<HistoryPoint[]> {
+    const [raw, minutes] = await Promise.all([
+      this.db
+        .selectFrom('history_raw')
+        .select(['ts', 'num', 'text'])
+        .where('device_id', '=', deviceId)
+        .where('pin', '=', pin)
+        .where('ts', '>=', from)
+        .where('ts', '<=', to)
+        .orderBy('ts', 'desc')
+        .limit(limit)
+        .execute(),
+      this.db
+        .selectFrom('history_minute')
+        .selectAll()
+        .where('device_id', '=', deviceId)
+        .where('pin', '=', pin)
+        .where('minute', '>=', from - (from % 60_000))
+        .where('minute', '<=', to)
+        .orderBy('minute', 'desc')
+        .limit(limit)
+        .execute(),
+    ]);
+    const out: HistoryPoint[] = [];
+    for (const r of raw) out.push({ ts: r.ts, value: r.num !== null ? r.num : (JSON.parse(r.text ?? 'null') as StoredValue) });
+    for (const m of minutes) {
+      const value = m.last_text !== null && m.min === null ? (JSON.parse(m.last_text) as StoredValue) : m.sum / m.count;
+      out.push({ ts: m.minute, value, count: m.count, min: m.min, max: m.max });
+    }
+    out.sort((a, b) => a.ts - b.ts);
+    return out.length > limit ? out.slice(out.length - limit) : out;
+  }
+
+  async timeline(deviceId: number, opts: { from?: number; to?: number; limit: number; types?: string[] }): Promise<TimelineItem[]> {
+    let q = this.db.selectFrom('timeline').selectAll().where('device_id', '=', deviceId);
+    if (opts.from !== undefined) q = q.where('ts', '>=', opts.from);
+    if (opts.to !== undefined) q = q.where('ts', '<=', opts.to);
+    if (opts.types && opts.types.length > 0) q = q.where('type', 'in', opts.types);
+    const rows = await q.orderBy('ts', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+    return rows.map((r) => ({ ...(JSON.parse(r.data) as Record<string, unknown>), id: r.id, ts: r.ts, type: r.type }));
+  }
+}

@@ -1,0 +1,33 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { DialectCapabilities } from './capabilities.ts';
+import * as m001 from './migrations/001-initial.ts';
+
+interface MigrationModule {
+  up(db: Kysely<unknown>, caps: DialectCapabilities): Promise<void>;
+}
+
+/** Migrations in order; add new files here. Names are stored, so never rename one. */
+const migrations: Record<string, MigrationModule> = {
+  '001-initial': m001,
+};
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly caps: DialectCapabilities) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, mod] of Object.entries(migrations)) {
+      out[name] = { up: (db) => mod.up(db, this.caps) };
+    }
+    return out;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<any>, caps: DialectCapabilities): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider(caps) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
+    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+  }
+}
