@@ -10,6 +10,7 @@ import { Lifecycle } from './lifecycle/lifecycle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
 import { SecretBox } from './security/secret-box.ts';
 import { BatchWriter } from './store/batch-writer.ts';
+import { KyselyCommitter, SqliteWorkerCommitter } from './store/committers.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { DevicesRepo } from './store/devices-repo.ts';
 import { HistoryRepo } from './store/history-repo.ts';
@@ -45,9 +46,10 @@ export interface ServiceOverrides {
 
 export async function createServices(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Services> {
   const clock = o.clock ?? Date.now;
+  const sqliteFile = path.join(config.dataDir, 'pinwheel.db');
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
-    sqliteFile: path.join(config.dataDir, 'pinwheel.db'),
+    sqliteFile,
     pgSchema: o.pgSchema,
     sqliteSynchronous: config.sqliteSynchronous,
   });
@@ -60,7 +62,11 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
   const devices = new DevicesRepo(db.kysely, box);
   const users = new UsersRepo(db.kysely);
   const history = new HistoryRepo(db.kysely);
-  const writer = new BatchWriter(db.kysely, db.caps);
+  const writer = new BatchWriter(
+    db.caps.kind === 'sqlite'
+      ? new SqliteWorkerCommitter(sqliteFile, config.sqliteSynchronous)
+      : new KyselyCommitter(db.kysely, db.caps),
+  );
   const registry = new Registry(templates, devices);
   const lifecycle = new Lifecycle(registry, writer, bus, (err) => log.error({ err }, 'lifecycle sweep failed'), clock);
   const ingest = new IngestPipeline(writer, bus, lifecycle, clock);

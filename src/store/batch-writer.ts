@@ -1,7 +1,4 @@
-import type { Kysely } from 'kysely';
-import { applyOps } from './apply-ops.ts';
-import type { DialectCapabilities } from './capabilities.ts';
-import type { Database } from './schema.ts';
+import type { Committer } from './committers.ts';
 import type { WriteOp } from './write-ops.ts';
 
 interface Pending {
@@ -26,8 +23,7 @@ export class BatchWriter {
   commits = 0;
 
   constructor(
-    private readonly db: Kysely<Database>,
-    private readonly caps: DialectCapabilities,
+    private readonly committer: Committer,
     private readonly maxOpsPerCommit = 20_000,
   ) {}
 
@@ -69,7 +65,7 @@ export class BatchWriter {
   private async commit(batch: Pending[]): Promise<void> {
     const ops = batch.length === 1 ? batch[0]!.ops : batch.flatMap((p) => p.ops);
     try {
-      await this.db.transaction().execute((trx) => applyOps(trx, this.caps, ops));
+      await this.committer.commit(ops);
       this.commits += 1;
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -85,5 +81,6 @@ export class BatchWriter {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    await this.committer.close();
   }
 }

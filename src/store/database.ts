@@ -81,6 +81,6 @@ export async function openDatabase(opts: StoreOptions): Promise<Db> {
       close: () => kysely.destroy(),
     };
   }
-  await migrateToLatest(db.kysely, db.caps);
+  await migrateToLatest(db.kysely, db.caps, opts.databaseUrl ? opts.pgSchema : undefined);
   return db;
 }

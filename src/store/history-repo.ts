@@ -9,6 +9,8 @@ export interface HistoryPoint {
   count?: number;
   min?: number | null;
   max?: number | null;
+  /** For aggregated numeric minutes: the sum of the raw points. */
+  sum?: number;
 }
 
 export interface TimelineItem {
@@ -56,6 +58,95 @@ export class HistoryRepo {
     }
     out.sort((a, b) => a.ts - b.ts);
     return out.length > limit ? out.slice(out.length - limit) : out;
+  }
+
+  /**
+   * Raw points of one pin in [from, to], oldest first, in pages of about `pageSize` (points
+   * sharing one timestamp are never split across pages).
+   */
+  async *scanRaw(deviceId: number, pin: string, from: number, to: number, pageSize = 5000): AsyncGenerator<HistoryPoint[]> {
+    const base = () =>
+      this.db
+        .selectFrom('history_raw')
+        .select(['ts', 'num', 'text'])
+        .where('device_id', '=', deviceId)
+        .where('pin', '=', pin);
+    const toPoint = (r: { ts: number; num: number | null; text: string | null }): HistoryPoint => ({
+      ts: r.ts,
+      value: r.num !== null ? r.num : (JSON.parse(r.text ?? 'null') as StoredValue),
+    });
+    let cursor = from;
+    while (cursor <= to) {
+      const rows = await base().where('ts', '>=', cursor).where('ts', '<=', to).orderBy('ts').limit(pageSize).execute();
+      if (rows.length < pageSize) {
+        if (rows.length > 0) yield rows.map(toPoint);
+        return;
+      }
+      const lastTs = rows[rows.length - 1]!.ts;
+      if (rows[0]!.ts === lastTs) {
+        // A whole page on one timestamp: take every point of that timestamp at once.
+        yield (await base().where('ts', '=', lastTs).execute()).map(toPoint);
+        cursor = lastTs + 1;
+      } else {
+        yield rows.filter((r) => r.ts < lastTs).map(toPoint);
+        cursor = lastTs;
+      }
+    }
+  }
+
+  /** One-minute aggregates of one pin overlapping [from, to], oldest first, in pages. */
+  async *scanMinutes(deviceId: number, pin: string, from: number, to: number, pageSize = 5000): AsyncGenerator<HistoryPoint[]> {
+    let after = from - (from % 60_000) - 1;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('history_minute')
+        .selectAll()
+        .where('device_id', '=', deviceId)
+        .where('pin', '=', pin)
+        .where('minute', '>', after)
+        .where('minute', '<=', to)
+        .orderBy('minute')
+        .limit(pageSize)
+        .execute();
+      if (rows.length > 0) {
+        yield rows.map((m) => {
+          const text = m.last_text !== null && m.min === null;
+          return {
+            ts: m.minute,
+            value: text ? (JSON.parse(m.last_text!) as StoredValue) : m.sum / m.count,
+            count: m.count,
+            min: m.min,
+            max: m.max,
+            ...(text ? {} : { sum: m.sum }),
+          };
+        });
+        after = rows[rows.length - 1]!.minute;
+      }
+      if (rows.length < pageSize) return;
+    }
+  }
+
+  /** How many stored points (raw points plus minute aggregates) one pin has in [from, to]. */
+  async countPoints(deviceId: number, pin: string, from: number, to: number): Promise<number> {
+    const [raw, minutes] = await Promise.all([
+      this.db
+        .selectFrom('history_raw')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('device_id', '=', deviceId)
+        .where('pin', '=', pin)
+        .where('ts', '>=', from)
+        .where('ts', '<=', to)
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('history_minute')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('device_id', '=', deviceId)
+        .where('pin', '=', pin)
+        .where('minute', '>=', from - (from % 60_000))
+        .where('minute', '<=', to)
+        .executeTakeFirst(),
+    ]);
+    return Number(raw?.n ?? 0) + Number(minutes?.n ?? 0);
   }
 
   async timeline(deviceId: number, opts: { from?: number; to?: number; limit: number; types?: string[] }): Promise<TimelineItem[]> {

@@ -22,8 +22,14 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>, caps: DialectCapabilities): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticProvider(caps) });
+export async function migrateToLatest(db: Kysely<any>, caps: DialectCapabilities, schema?: string): Promise<void> {
+  // With a schema, the migration tables are looked up there and not in any schema that
+  // happens to hold a table of the same name.
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider(caps),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -1,0 +1,77 @@
+import { Worker } from 'node:worker_threads';
+import type { Kysely } from 'kysely';
+import { applyOps } from './apply-ops.ts';
+import type { DialectCapabilities } from './capabilities.ts';
+import type { Database } from './schema.ts';
+import type { WriteOp } from './write-ops.ts';
+
+/** Commits one batch of ops in one transaction; resolves once it is durable. */
+export interface Committer {
+  commit(ops: WriteOp[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Commits on the given Kysely instance (PostgreSQL: asynchronous by nature). */
+export class KyselyCommitter implements Committer {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly caps: DialectCapabilities,
+  ) {}
+  async commit(ops: WriteOp[]): Promise<void> {
+    await this.db.transaction().execute((trx) => applyOps(trx, this.caps, ops));
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * Commits on a worker thread with its own SQLite connection. better-sqlite3 is synchronous:
+ * on the main thread every fsync would stop the server; here requests keep arriving during
+ * a commit and queue up for the next one, which is what makes group commit work.
+ */
+export class SqliteWorkerCommitter implements Committer {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  constructor(file: string, synchronous: 'FULL' | 'NORMAL') {
+    // The entry is plain JavaScript that registers the TypeScript loader in the thread.
+    this.worker = new Worker(new URL('./sqlite-writer-worker.mjs', import.meta.url), {
+      workerData: { file, synchronous },
+    });
+    this.worker.on('message', (m: { id: number; ok: boolean; message?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) this.worker.unref();
+      if (m.ok) p.resolve();
+      else p.reject(new Error(m.message ?? 'write failed'));
+    });
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) => this.failAll(new Error(`SQLite writer thread exited with code ${code}`)));
+    this.worker.unref();
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private send(msg: { ops?: WriteOp[]; close?: true }): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Keep the process alive while a commit is outstanding, and only then.
+      this.worker.ref();
+      this.worker.postMessage({ id, ...msg });
+    });
+  }
+
+  commit(ops: WriteOp[]): Promise<void> {
+    return this.send({ ops });
+  }
+
+  async close(): Promise<void> {
+    await this.send({ close: true });
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,58 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { BusEvent } from '../src/bus/events.ts';
+import { RedisBus } from '../src/bus/redis-bus.ts';
+import { seedDevice, startApp, type TestApp } from './helpers/harness.ts';
+
+const redisUrl = process.env.TEST_REDIS_URL;
+
+describe.skipIf(!redisUrl)('Redis event bus', () => {
+  const closers: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c();
+  });
+
+  it('delivers events to other instances and not back to the sender', async () => {
+    const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
+    const a = await RedisBus.connect(redisUrl!, channel, () => {});
+    const b = await RedisBus.connect(redisUrl!, channel, () => {});
+    closers.push(() => a.close(), () => b.close());
+    const seenByA: BusEvent[] = [];
+    const seenByB: BusEvent[] = [];
+    a.subscribe((e) => seenByA.push(e));
+    b.subscribe((e) => seenByB.push(e));
+    a.publish({ type: 'status', orgId: 1, templateId: 'TMPLx', deviceId: 7, online: true, ts: 1 });
+    a.broadcast({ type: 'invalidate', entity: 'device', id: '7' });
+    const deadline = Date.now() + 3000;
+    while (seenByB.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(seenByB.map((e) => e.type)).toEqual(['status', 'invalidate']);
+    // A sees its own publish once (locally), never its broadcast nor a Redis echo.
+    expect(seenByA.map((e) => e.type)).toEqual(['status']);
+  });
+
+  it('lets a WebSocket client on one instance see values written through another', async () => {
+    const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
+    const busA = await RedisBus.connect(redisUrl!, channel, () => {});
+    const a: TestApp = await startApp({ name: 'sqlite' }, { overrides: { bus: busA } });
+    closers.push(() => a.close());
+    const busB = await RedisBus.connect(redisUrl!, channel, () => {});
+    const b: TestApp = await startApp({ name: 'sqlite' }, { dataDir: a.dataDir, noAdmin: true, overrides: { bus: busB } });
+    closers.push(() => b.close());
+    const { deviceId, token } = await seedDevice(a, [{ name: 't', pin: 'V1', type: 'integer' }]);
+
+    const ws = new WebSocket(`${a.url.replace('http', 'ws')}/api/v1/ws?token=${a.adminToken}`);
+    const messages: any[] = [];
+    ws.on('message', (m) => messages.push(JSON.parse(String(m))));
+    await new Promise((r) => ws.on('open', r));
+    ws.send(JSON.stringify({ type: 'subscribe', deviceId }));
+    const wait = async (pred: () => boolean) => {
+      const deadline = Date.now() + 3000;
+      while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    await wait(() => messages.some((m) => m.type === 'subscribed'));
+    expect((await b.get(`/external/api/update?token=${token}&V1=77`)).status).toBe(200);
+    await wait(() => messages.some((m) => m.type === 'value'));
+    expect(messages.find((m) => m.type === 'value')).toMatchObject({ deviceId, pin: 'V1', value: 77, source: 'http' });
+    ws.close();
+  });
+});

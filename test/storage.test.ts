@@ -1,0 +1,78 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backends, seedDevice, startApp } from './helpers/harness.ts';
+
+describe.each(backends())('storage on $name', (backend) => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it('group-commits a burst: every write acknowledged, stored, in far fewer commits', async () => {
+    const t = await startApp(backend);
+    cleanups.push(() => t.close());
+    const { deviceId, token } = await seedDevice(t, [{ name: 'n', pin: 'V1', type: 'integer', saveRaw: true }]);
+    const before = t.s.writer.commits;
+    const N = 300;
+    const results = await Promise.all(
+      Array.from({ length: N }, (_, i) => t.get(`/external/api/update?token=${token}&V1=${i}`)),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const commits = t.s.writer.commits - before;
+    expect(commits).toBeGreaterThan(0);
+    expect(commits).toBeLessThan(N / 3);
+    const h = await t.api('GET', `/api/v1/devices/${deviceId}/history?pin=V1&limit=1000&from=0`);
+    expect(h.body.points).toHaveLength(N);
+    expect(new Set(h.body.points.map((p: [number, number]) => p[1])).size).toBe(N);
+  });
+
+  it('keeps every acknowledged value across a restart', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pinwheel-restart-'));
+    const pgSchema = backend.databaseUrl ? `t_${crypto.randomBytes(6).toString('hex')}` : undefined;
+    const opts = { dataDir, ...(pgSchema ? { pgSchema } : {}) };
+    cleanups.push(async () => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (pgSchema) {
+        const c = new pg.Client({ connectionString: backend.databaseUrl });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`);
+        await c.end();
+      }
+    });
+    const first = await startApp(backend, opts);
+    const { deviceId, token } = await seedDevice(first, [
+      { name: 'temp', pin: 'V1', type: 'double' },
+      { name: 'where', pin: 'V2', type: 'location' },
+    ]);
+    expect((await first.get(`/external/api/update?token=${token}&V1=19.25`)).status).toBe(200);
+    expect((await first.get(`/external/api/batch/update?token=${token}&V2=2.35,48.85`)).status).toBe(200);
+    await first.close();
+
+    const second = await startApp(backend, { ...opts, noAdmin: true });
+    cleanups.push(() => second.close());
+    expect((await second.get(`/external/api/getAll?token=${token}`)).text).toBe('{"v1":19.25,"v2":[2.35,48.85]}');
+    const login = await second.api('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'password123' }, null);
+    const dev = await second.api('GET', `/api/v1/devices/${deviceId}`, undefined, login.body.token);
+    expect(dev.body.values.V1.value).toBe(19.25);
+    expect(dev.body.values.V2.value).toEqual([2.35, 48.85]);
+    expect(dev.body.token).toBe(token);
+  });
+
+  it('stores device tokens encrypted, never in clear text', async () => {
+    if (backend.name !== 'sqlite') return;
+    const t = await startApp(backend);
+    cleanups.push(() => t.close());
+    const { token } = await seedDevice(t, [{ name: 'n', pin: 'V1', type: 'integer' }]);
+    await t.s.writer.flush();
+    const files = fs.readdirSync(t.dataDir).filter((f) => f.startsWith('pinwheel.db'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      expect(fs.readFileSync(path.join(t.dataDir, f)).includes(Buffer.from(token))).toBe(false);
+    }
+    expect(fs.statSync(path.join(t.dataDir, 'secret.key')).mode & 0o077).toBe(0);
+  });
+});
