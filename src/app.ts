@@ -6,6 +6,7 @@ import { DeviceApiError, PlatformError } from './errors.ts';
 import { registerDeviceApi } from './http/device-api/index.ts';
 import { registerPlatformApi } from './http/platform-api/index.ts';
 import { parseQuery } from './http/querystring.ts';
+import { StorageError } from './store/batch-writer.ts';
 import { redactUrl } from './logger.ts';
 import type { Services } from './services.ts';
 
@@ -18,6 +19,10 @@ function toHttpError(err: FastifyError | Error, url: string): { status: number; 
   }
   const fe = err as FastifyError;
   const device = isDeviceApi(url);
+  if (err instanceof StorageError) {
+    const e = device ? new DeviceApiError('STORAGE_UNAVAILABLE') : new PlatformError('STORAGE_UNAVAILABLE');
+    return { status: e.status, body: e.toBody() };
+  }
   const wrap = (code: ConstructorParameters<typeof PlatformError>[0], params?: Record<string, string>) => {
     const e = new PlatformError(code, params);
     return { status: e.status, body: e.toBody() };

@@ -39,6 +39,7 @@ export const deviceErrors = {
   NO_DATA: { status: 400, message: 'No data' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
   REQUEST_TOO_LARGE: { status: 413, message: 'Request is too large.' },
+  STORAGE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable; nothing was written.' },
 } as const satisfies Record<string, ErrorDef>;
 
 export const platformErrors = {

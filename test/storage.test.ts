@@ -76,3 +76,24 @@ describe.each(backends())('storage on $name', (backend) => {
     expect(fs.statSync(path.join(t.dataDir, 'secret.key')).mode & 0o077).toBe(0);
   });
 });
+
+describe('when storage fails', () => {
+  it('answers 503 and does not show the value as stored', async () => {
+    const t = await startApp({ name: 'sqlite' });
+    try {
+      const { deviceId, token } = await seedDevice(t, [{ name: 'n', pin: 'V1', type: 'integer' }]);
+      expect((await t.get(`/external/api/update?token=${token}&V1=1`)).status).toBe(200);
+      await t.s.writer.close();
+      const r = await t.get(`/external/api/update?token=${token}&V1=2`);
+      expect(r.status).toBe(503);
+      expect(r.body).toEqual({ error: { message: 'Storage is unavailable; nothing was written.' } });
+      const api = await t.api('PUT', `/api/v1/devices/${deviceId}/values`, { V1: 3 });
+      expect(api.status).toBe(503);
+      expect(api.body.error.code).toBe('STORAGE_UNAVAILABLE');
+      expect((await t.get(`/external/api/get?token=${token}&V1`)).text).toBe('1');
+    } finally {
+      await t.app.close();
+      await t.s.db.close();
+    }
+  });
+});

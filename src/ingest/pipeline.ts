@@ -81,8 +81,6 @@ export class IngestPipeline {
     const { device } = state;
     const ops: WriteOp[] = [...extraOps];
     for (const v of values) {
-      const cur = state.latest.get(v.datastream.pin);
-      if (!cur || v.ts >= cur.ts) state.latest.set(v.datastream.pin, { value: v.value, ts: v.ts });
       ops.push({
         kind: 'value',
         deviceId: device.id,
@@ -103,6 +101,11 @@ export class IngestPipeline {
       }
     }
     await this.writer.write(ops);
+    // Memory follows the database: a value is visible only once it is durable.
+    for (const v of values) {
+      const cur = state.latest.get(v.datastream.pin);
+      if (!cur || v.ts >= cur.ts) state.latest.set(v.datastream.pin, { value: v.value, ts: v.ts });
+    }
     for (const e of events) this.bus.publish(e);
     for (const v of values) {
       this.bus.publish({

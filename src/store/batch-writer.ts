@@ -1,6 +1,11 @@
 import type { Committer } from './committers.ts';
 import type { WriteOp } from './write-ops.ts';
 
+/** A batch could not be committed: nothing in it was written. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
 interface Pending {
   ops: WriteOp[];
   resolve: () => void;
@@ -28,7 +33,7 @@ export class BatchWriter {
   ) {}
 
   write(ops: WriteOp[]): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('writer is closed'));
+    if (this.closed) return Promise.reject(new StorageError('writer is closed'));
     if (ops.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops, resolve, reject });
@@ -70,7 +75,7 @@ export class BatchWriter {
       for (const p of batch) p.resolve();
     } catch (err) {
       if (batch.length === 1) {
-        batch[0]!.reject(err);
+        batch[0]!.reject(new StorageError(err instanceof Error ? err.message : String(err), { cause: err }));
         return;
       }
       // One request's ops must not sink its neighbours: retry each on its own.
