@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { EventBus } from './bus/events.ts';
+import { type EventBus, isRemote } from './bus/events.ts';
 import { MemoryBus } from './bus/memory-bus.ts';
 import { RedisBus } from './bus/redis-bus.ts';
 import type { Config } from './config.ts';
@@ -71,8 +71,9 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
   const lifecycle = new Lifecycle(registry, writer, bus, (err) => log.error({ err }, 'lifecycle sweep failed'), clock);
   const ingest = new IngestPipeline(writer, bus, lifecycle, clock);
 
-  // Keep caches in step with other instances (Redis bus) and with our own changes.
+  // Keep caches in step with other instances (Redis bus); local changes update them directly.
   bus.subscribe((e) => {
+    if (!isRemote(e)) return;
     if (e.type === 'invalidate') {
       if (e.entity === 'template') registry.invalidateTemplate(e.id);
       else registry.invalidateDevice(Number(e.id));

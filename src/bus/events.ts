@@ -60,6 +60,14 @@ export interface InvalidateEvent {
 }
 
 export type BusEvent = ValueEvent | StatusEvent | TimelineEvent | PropertyEvent | InvalidateEvent;
+
+/** Set on events that came from another instance (Redis bus); absent on local ones. */
+export const REMOTE = Symbol('remote');
+export type Delivered = BusEvent & { [REMOTE]?: true };
+
+export function isRemote(e: BusEvent): boolean {
+  return (e as Delivered)[REMOTE] === true;
+}
 export type BusListener = (event: BusEvent) => void;
 
 export interface EventBus {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { BusEvent, BusListener, EventBus, InvalidateEvent } from './events.ts';
+import { type BusEvent, type BusListener, type EventBus, type InvalidateEvent, REMOTE } from './events.ts';
 import { MemoryBus } from './memory-bus.ts';
 
 /** What this bus needs of a Redis client (narrow, so tests could pass a small fake). */
@@ -31,7 +31,7 @@ export class RedisBus implements EventBus {
       if (ch !== this.channel) return;
       try {
         const { o, e } = JSON.parse(message) as { o: string; e: BusEvent };
-        if (o !== this.origin) this.local.publish(e);
+        if (o !== this.origin) this.local.publish(Object.assign(e, { [REMOTE]: true as const }));
       } catch (err) {
         onError(err);
       }

@@ -12,12 +12,24 @@ function chunks<T>(rows: T[], columns: number, caps: DialectCapabilities): T[][]
   return out;
 }
 
+/** A batch reduced to the rows it writes. Plain data: it crosses to the writer thread as is. */
+export interface FoldedBatch {
+  latest: Array<{ device_id: number; pin: string; value: string; ts: number }>;
+  raw: Database['history_raw'][];
+  minutes: Database['history_minute'][];
+  seen: Array<[deviceId: number, ts: number]>;
+  online: Array<[deviceId: number, online: number]>;
+  firmware: Array<[deviceId: number, version: string]>;
+  timeline: Array<Omit<Database['timeline'], 'id'>>;
+  props: Database['device_properties'][];
+}
+
 /**
- * Applies a batch of ops inside one transaction, coalescing what can be coalesced: one
- * latest-value row per device+pin, one minute aggregate per device+pin+minute, one
- * last-seen update per device.
+ * Folds a batch of ops into rows, coalescing what can be coalesced: one latest-value row per
+ * device+pin (newest wins), one minute aggregate per device+pin+minute, one last-seen per
+ * device. Pure; shared by every backend.
  */
-export async function applyOps(trx: Kysely<Database>, caps: DialectCapabilities, ops: WriteOp[]): Promise<void> {
+export function foldOps(ops: WriteOp[]): FoldedBatch {
   const latest = new Map<string, { device_id: number; pin: string; value: string; ts: number }>();
   const raw: Database['history_raw'][] = [];
   const minutes = new Map<string, Database['history_minute']>();
@@ -96,7 +108,22 @@ export async function applyOps(trx: Kysely<Database>, caps: DialectCapabilities,
     }
   }
 
-  for (const part of chunks([...latest.values()], 4, caps)) {
+  return {
+    latest: [...latest.values()],
+    raw,
+    minutes: [...minutes.values()],
+    seen: [...seen],
+    online: [...online],
+    firmware: [...firmware],
+    timeline,
+    props: [...props.values()],
+  };
+}
+
+/** Writes a folded batch with Kysely (PostgreSQL; any dialect). Call inside a transaction. */
+export async function writeFolded(trx: Kysely<Database>, caps: DialectCapabilities, f: FoldedBatch): Promise<void> {
+  const { latest, raw, minutes, seen, online, firmware, timeline, props } = f;
+  for (const part of chunks(latest, 4, caps)) {
     await trx
       .insertInto('latest_values')
       .values(part)
@@ -113,7 +140,7 @@ export async function applyOps(trx: Kysely<Database>, caps: DialectCapabilities,
   }
   const least = sql.raw(caps.leastFn);
   const greatest = sql.raw(caps.greatestFn);
-  for (const part of chunks([...minutes.values()], 8, caps)) {
+  for (const part of chunks(minutes, 8, caps)) {
     await trx
       .insertInto('history_minute')
       .values(part)
@@ -145,7 +172,7 @@ export async function applyOps(trx: Kysely<Database>, caps: DialectCapabilities,
   for (const part of chunks(timeline, 4, caps)) {
     await trx.insertInto('timeline').values(part).execute();
   }
-  for (const part of chunks([...props.values()], 5, caps)) {
+  for (const part of chunks(props, 5, caps)) {
     await trx
       .insertInto('device_properties')
       .values(part)
@@ -156,4 +183,9 @@ export async function applyOps(trx: Kysely<Database>, caps: DialectCapabilities,
       )
       .execute();
   }
+}
+
+/** Folds and writes a batch of ops. Call inside a transaction. */
+export async function applyOps(trx: Kysely<Database>, caps: DialectCapabilities, ops: WriteOp[]): Promise<void> {
+  await writeFolded(trx, caps, foldOps(ops));
 }

@@ -21,7 +21,7 @@ interface Pending {
  */
 export class BatchWriter {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
   private scheduled = false;
   private closed = false;
   /** Commits made so far (observable for tests and the benchmark). */
@@ -41,19 +41,19 @@ export class BatchWriter {
     });
   }
 
+  /** Waits for the end of this turn of the event loop, so that requests arriving together commit together. */
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      this.pump();
     });
   }
 
-  /** Commits everything queued so far; resolves when the queue is empty. */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    while (this.queue.length > 0) {
+  /** Hands queued writes to the committer while it has room; each hand-over is one transaction. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight.size < this.committer.maxInFlight) {
       const batch: Pending[] = [];
       let size = 0;
       while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.ops.length <= this.maxOpsPerCommit)) {
@@ -61,9 +61,20 @@ export class BatchWriter {
         batch.push(p);
         size += p.ops.length;
       }
-      this.flushing = this.commit(batch);
-      await this.flushing;
-      this.flushing = null;
+      const done: Promise<void> = this.commit(batch).finally(() => {
+        this.inFlight.delete(done);
+        this.pump();
+      });
+      this.inFlight.add(done);
+    }
+  }
+
+  /** Commits everything queued so far; resolves when nothing is queued or in flight. */
+  async flush(): Promise<void> {
+    this.pump();
+    while (this.inFlight.size > 0 || this.queue.length > 0) {
+      if (this.inFlight.size > 0) await Promise.race(this.inFlight);
+      this.pump();
     }
   }
 

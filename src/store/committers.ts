@@ -1,18 +1,22 @@
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
-import { applyOps } from './apply-ops.ts';
+import { applyOps, type FoldedBatch, foldOps } from './apply-ops.ts';
 import type { DialectCapabilities } from './capabilities.ts';
 import type { Database } from './schema.ts';
 import type { WriteOp } from './write-ops.ts';
 
 /** Commits one batch of ops in one transaction; resolves once it is durable. */
 export interface Committer {
+  /** How many batches may be handed over before the first is committed (order is kept). */
+  readonly maxInFlight: number;
   commit(ops: WriteOp[]): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Commits on the given Kysely instance (PostgreSQL: asynchronous by nature). */
 export class KyselyCommitter implements Committer {
+  // Concurrent transactions could reorder an online/offline pair: one at a time.
+  readonly maxInFlight = 1;
   constructor(
     private readonly db: Kysely<Database>,
     private readonly caps: DialectCapabilities,
@@ -29,6 +33,8 @@ export class KyselyCommitter implements Committer {
  * a commit and queue up for the next one, which is what makes group commit work.
  */
 export class SqliteWorkerCommitter implements Committer {
+  // The thread commits in arrival order; a second batch waiting there keeps it busy.
+  readonly maxInFlight = 2;
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private nextId = 1;
@@ -56,7 +62,7 @@ export class SqliteWorkerCommitter implements Committer {
     this.pending.clear();
   }
 
-  private send(msg: { ops?: WriteOp[]; close?: true }): Promise<void> {
+  private send(msg: { batch?: FoldedBatch; close?: true }): Promise<void> {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -67,7 +73,7 @@ export class SqliteWorkerCommitter implements Committer {
   }
 
   commit(ops: WriteOp[]): Promise<void> {
-    return this.send({ ops });
+    return this.send({ batch: foldOps(ops) });
   }
 
   async close(): Promise<void> {
