@@ -51,7 +51,8 @@ export class HistoryRepo {
         .execute(),
     ]);
     const out: HistoryPoint[] = [];
-    for (const r of raw) out.push({ ts: r.ts, value: r.num !== null ? r.num : (JSON.parse(r.text ?? 'null') as StoredValue) });
+    for (const r of raw)
+      out.push({ ts: r.ts, value: r.num !== null ? r.num : (JSON.parse(r.text ?? 'null') as StoredValue) });
     for (const m of minutes) {
       const value = m.last_text !== null && m.min === null ? (JSON.parse(m.last_text) as StoredValue) : m.sum / m.count;
       out.push({ ts: m.minute, value, count: m.count, min: m.min, max: m.max });
@@ -64,7 +65,13 @@ export class HistoryRepo {
    * Raw points of one pin in [from, to], oldest first, in pages of about `pageSize` (points
    * sharing one timestamp are never split across pages).
    */
-  async *scanRaw(deviceId: number, pin: string, from: number, to: number, pageSize = 5000): AsyncGenerator<HistoryPoint[]> {
+  async *scanRaw(
+    deviceId: number,
+    pin: string,
+    from: number,
+    to: number,
+    pageSize = 5000,
+  ): AsyncGenerator<HistoryPoint[]> {
     const base = () =>
       this.db
         .selectFrom('history_raw')
@@ -95,7 +102,13 @@ export class HistoryRepo {
   }
 
   /** One-minute aggregates of one pin overlapping [from, to], oldest first, in pages. */
-  async *scanMinutes(deviceId: number, pin: string, from: number, to: number, pageSize = 5000): AsyncGenerator<HistoryPoint[]> {
+  async *scanMinutes(
+    deviceId: number,
+    pin: string,
+    from: number,
+    to: number,
+    pageSize = 5000,
+  ): AsyncGenerator<HistoryPoint[]> {
     let after = from - (from % 60_000) - 1;
     for (;;) {
       const rows = await this.db
@@ -149,7 +162,10 @@ export class HistoryRepo {
     return Number(raw?.n ?? 0) + Number(minutes?.n ?? 0);
   }
 
-  async timeline(deviceId: number, opts: { from?: number; to?: number; limit: number; types?: string[] }): Promise<TimelineItem[]> {
+  async timeline(
+    deviceId: number,
+    opts: { from?: number; to?: number; limit: number; types?: string[] },
+  ): Promise<TimelineItem[]> {
     let q = this.db.selectFrom('timeline').selectAll().where('device_id', '=', deviceId);
     if (opts.from !== undefined) q = q.where('ts', '>=', opts.from);
     if (opts.to !== undefined) q = q.where('ts', '<=', opts.to);
