@@ -1,7 +1,15 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import { DeviceApiError, PlatformError } from './errors.ts';
 import { registerDeviceApi } from './http/device-api/index.ts';
 import { registerPlatformApi } from './http/platform-api/index.ts';
@@ -10,7 +18,8 @@ import { StorageError } from './store/batch-writer.ts';
 import { redactUrl } from './logger.ts';
 import type { Services } from './services.ts';
 
-const isDeviceApi = (url: string) => url.startsWith('/external/');
+// Duplicate slashes are ignored by the router, so "//external//api/get" is the device API too.
+const isDeviceApi = (url: string) => /^\/+external\//.test(url);
 
 /** Maps anything thrown in a route to the right envelope; never leaks a stack to the client. */
 function toHttpError(err: FastifyError | Error, url: string): { status: number; body: unknown } {
@@ -44,6 +53,14 @@ function toHttpError(err: FastifyError | Error, url: string): { status: number; 
     return device ? dev('INCORRECT_PARAMETERS') : wrap('VALIDATION_FAILED', { detail });
   }
   switch (fe.code) {
+    case 'FST_ERR_BAD_URL':
+      return device
+        ? dev('INCORRECT_PARAMETERS')
+        : wrap('VALIDATION_FAILED', { detail: 'the URL is not valid percent-encoded UTF-8' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return device
+        ? dev('INCORRECT_PARAMETERS')
+        : wrap('VALIDATION_FAILED', { detail: 'a path parameter is too long' });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return device ? dev('UNKNOWN_CONTENT_TYPE') : wrap('UNSUPPORTED_MEDIA_TYPE', { type: 'of the request body' });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -59,6 +76,30 @@ function toHttpError(err: FastifyError | Error, url: string): { status: number; 
   return wrap('INTERNAL');
 }
 
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, broken
+ * request line): answered in the same envelopes, chosen from the request line if it arrived.
+ */
+function clientErrorHandler(err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const line = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 256).toString('latin1') : '';
+  const target = /^[A-Z]+ (\S+)/.exec(line)?.[1] ?? '';
+  const detail = status === 431 ? 'the request line or headers are too large' : 'the request could not be parsed';
+  const body = JSON.stringify(
+    isDeviceApi(target)
+      ? new DeviceApiError('INCORRECT_PARAMETERS').toBody()
+      : new PlatformError('VALIDATION_FAILED', { detail }).toBody(),
+  );
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 export async function buildApp(s: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: s.log as unknown as FastifyBaseLogger,
@@ -66,6 +107,8 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       disableRequestLogging: s.config.logLevel !== 'debug' && s.config.logLevel !== 'trace',
     }),
     bodyLimit: s.config.bodyLimitBytes,
+    // Fastify's default silently drops unknown fields; refuse them so a typo is a 400 naming it.
+    ajv: { customOptions: { removeAdditional: false } },
     routerOptions: {
       ignoreTrailingSlash: true,
       ignoreDuplicateSlashes: true,
@@ -73,6 +116,12 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
       querystringParser: parseQuery,
     },
     trustProxy: false,
+    clientErrorHandler,
+    // Bad percent-encoding in the path, over-long path parameters: same envelopes as routes.
+    frameworkErrors: (err, req, reply) => {
+      const { status, body } = toHttpError(err, req.url);
+      return (reply as unknown as FastifyReply).code(status).type('application/json; charset=utf-8').send(body);
+    },
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { BusEvent } from '../bus/events.ts';
 import type { Services } from '../services.ts';
+import { PlatformError } from '../errors.ts';
 import { currentUser } from './platform-api/auth.ts';
 
 const MAX_BUFFERED = 1024 * 1024;
@@ -28,47 +29,57 @@ function messageFor(e: BusEvent): Record<string, unknown> | undefined {
  * property messages for those devices.
  */
 export function registerWebSocket(app: FastifyInstance, s: Services): void {
-  app.get('/api/v1/ws', { websocket: true, schema: { hide: true } }, (socket: WebSocket, req) => {
-    const user = currentUser(req);
-    const devices = new Set<number>();
-    let everything = false;
-    const send = (msg: unknown) => {
-      if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED) socket.send(JSON.stringify(msg));
-    };
-    const unsubscribe = s.bus.subscribe((e) => {
-      if (e.type === 'invalidate' || e.orgId !== user.orgId) return;
-      if (!everything && !devices.has(e.deviceId)) return;
-      const msg = messageFor(e);
-      if (msg) send(msg);
-    });
-    socket.on('close', unsubscribe);
-    socket.on('message', (data) => {
-      void (async () => {
-        let msg: { type?: unknown; deviceId?: unknown };
-        try {
-          msg = JSON.parse(String(data)) as typeof msg;
-        } catch {
-          return send({ type: 'error', message: 'messages must be JSON' });
-        }
-        if (msg === null || typeof msg !== 'object') return send({ type: 'error', message: 'messages must be JSON objects' });
-        if (msg.type === 'ping') return send({ type: 'pong' });
-        if (msg.type !== 'subscribe' && msg.type !== 'unsubscribe') {
-          return send({ type: 'error', message: 'type must be subscribe, unsubscribe or ping' });
-        }
-        if (msg.deviceId === undefined || msg.deviceId === null) {
-          everything = msg.type === 'subscribe';
-          if (!everything) devices.clear();
-          return send({ type: `${msg.type}d` });
-        }
-        const id = Number(msg.deviceId);
-        const state = Number.isInteger(id) ? await s.registry.device(id) : undefined;
-        if (!state || state.device.orgId !== user.orgId) {
-          return send({ type: 'error', message: `no device ${String(msg.deviceId)}` });
-        }
-        if (msg.type === 'subscribe') devices.add(id);
-        else devices.delete(id);
-        send({ type: `${msg.type}d`, deviceId: id, online: state.device.online });
-      })().catch((err) => req.log.error({ err }, 'websocket message failed'));
-    });
+  app.route({
+    method: 'GET',
+    url: '/api/v1/ws',
+    schema: { hide: true },
+    // A plain HTTP GET (no upgrade) gets an error in the platform envelope, not an empty 404.
+    handler: async () => {
+      throw new PlatformError('VALIDATION_FAILED', { detail: '/api/v1/ws only accepts WebSocket upgrades' });
+    },
+    wsHandler: (socket: WebSocket, req) => {
+      const user = currentUser(req);
+      const devices = new Set<number>();
+      let everything = false;
+      const send = (msg: unknown) => {
+        if (socket.readyState === socket.OPEN && socket.bufferedAmount < MAX_BUFFERED) socket.send(JSON.stringify(msg));
+      };
+      const unsubscribe = s.bus.subscribe((e) => {
+        if (e.type === 'invalidate' || e.orgId !== user.orgId) return;
+        if (!everything && !devices.has(e.deviceId)) return;
+        const msg = messageFor(e);
+        if (msg) send(msg);
+      });
+      socket.on('close', unsubscribe);
+      socket.on('message', (data) => {
+        void (async () => {
+          let msg: { type?: unknown; deviceId?: unknown };
+          try {
+            msg = JSON.parse(String(data)) as typeof msg;
+          } catch {
+            return send({ type: 'error', message: 'messages must be JSON' });
+          }
+          if (msg === null || typeof msg !== 'object')
+            return send({ type: 'error', message: 'messages must be JSON objects' });
+          if (msg.type === 'ping') return send({ type: 'pong' });
+          if (msg.type !== 'subscribe' && msg.type !== 'unsubscribe') {
+            return send({ type: 'error', message: 'type must be subscribe, unsubscribe or ping' });
+          }
+          if (msg.deviceId === undefined || msg.deviceId === null) {
+            everything = msg.type === 'subscribe';
+            if (!everything) devices.clear();
+            return send({ type: `${msg.type}d` });
+          }
+          const id = Number(msg.deviceId);
+          const state = Number.isInteger(id) ? await s.registry.device(id) : undefined;
+          if (!state || state.device.orgId !== user.orgId) {
+            return send({ type: 'error', message: `no device ${String(msg.deviceId)}` });
+          }
+          if (msg.type === 'subscribe') devices.add(id);
+          else devices.delete(id);
+          send({ type: `${msg.type}d`, deviceId: id, online: state.device.online });
+        })().catch((err) => req.log.error({ err }, 'websocket message failed'));
+      });
+    },
   });
 }

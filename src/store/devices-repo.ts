@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { StoredValue } from '../domain/datastream.ts';
 import type { Device, LatestValue } from '../domain/model.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -98,7 +98,8 @@ export class DevicesRepo {
     if (q.templateId) base = base.where('template_id', '=', q.templateId);
     if (q.search) {
       const like = `%${q.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      base = base.where((eb) => eb(eb.fn('lower', ['name']), 'like', eb.val(like)));
+      // SQLite's LIKE has no escape character unless one is named; PostgreSQL's is "\".
+      base = base.where(sql<boolean>`lower(name) like ${like} escape '\\'`);
     }
     const [rows, count] = await Promise.all([
       base.selectAll().orderBy('id').limit(q.limit).offset(q.offset).execute(),

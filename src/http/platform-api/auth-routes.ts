@@ -165,7 +165,10 @@ export function registerAuthRoutes(app: FastifyInstance, s: Services, authed: Fa
     { schema: { tags: ['Auth'], summary: 'Revoke an API token', params: { type: 'object', properties: { id: { type: 'integer' } } } } },
     async (req, reply) => {
       const { id } = req.params as { id: number };
-      if (!(await s.users.deleteToken(currentUser(req).id, id))) throw notFound('API token');
+      const u = currentUser(req);
+      // Sessions share the id sequence: only ever revoke a token of kind "api" here.
+      const own = await s.users.listApiTokens(u.id);
+      if (!own.some((t) => t.id === id) || !(await s.users.deleteToken(u.id, id))) throw notFound('API token');
       return reply.code(204).send();
     },
   );
