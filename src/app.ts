@@ -101,10 +101,17 @@ function clientErrorHandler(err: Error & { code?: string; rawPacket?: unknown },
 }
 
 export async function buildApp(s: Services): Promise<FastifyInstance> {
+  const logRequests = s.config.logLevel === 'debug' || s.config.logLevel === 'trace';
   const app = Fastify({
     loggerInstance: s.log as unknown as FastifyBaseLogger,
+    // Device API requests are many and tiny: with request logging off they share the root
+    // logger instead of building a child per request (errors are still logged with the URL).
+    childLoggerFactory(logger, bindings, opts, rawReq) {
+      if (!logRequests && rawReq.url?.startsWith('/external/')) return logger;
+      return logger.child(bindings, opts);
+    },
     logController: new LogController({
-      disableRequestLogging: s.config.logLevel !== 'debug' && s.config.logLevel !== 'trace',
+      disableRequestLogging: !logRequests,
     }),
     bodyLimit: s.config.bodyLimitBytes,
     // Fastify's default silently drops unknown fields; refuse them so a typo is a 400 naming it.

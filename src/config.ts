@@ -49,6 +49,7 @@ export const configSchema = z.object({
     .default('info'),
   PINWHEEL_PUBLIC_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   PINWHEEL_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  PINWHEEL_SQLITE_WRITER: z.enum(['inline', 'thread']).default('inline'),
   PINWHEEL_LOGIN_MAX_FAILURES: intFromEnv(5, 1),
   PINWHEEL_LOGIN_BLOCK_SECONDS: intFromEnv(600, 1),
   PINWHEEL_SESSION_TTL_HOURS: intFromEnv(24 * 14, 1),
@@ -72,6 +73,7 @@ export interface Config {
   logLevel: RawConfig['PINWHEEL_LOG_LEVEL'];
   publicUrl: string | undefined;
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  sqliteWriter: 'inline' | 'thread';
   loginMaxFailures: number;
   loginBlockSeconds: number;
   sessionTtlHours: number;
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.PINWHEEL_LOG_LEVEL,
     publicUrl: c.PINWHEEL_PUBLIC_URL,
     sqliteSynchronous: c.PINWHEEL_SQLITE_SYNCHRONOUS,
+    sqliteWriter: c.PINWHEEL_SQLITE_WRITER,
     loginMaxFailures: c.PINWHEEL_LOGIN_MAX_FAILURES,
     loginBlockSeconds: c.PINWHEEL_LOGIN_BLOCK_SECONDS,
     sessionTtlHours: c.PINWHEEL_SESSION_TTL_HOURS,

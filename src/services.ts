@@ -10,7 +10,7 @@ import { Lifecycle } from './lifecycle/lifecycle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
 import { SecretBox } from './security/secret-box.ts';
 import { BatchWriter } from './store/batch-writer.ts';
-import { KyselyCommitter, SqliteWorkerCommitter } from './store/committers.ts';
+import { KyselyCommitter, SqliteInlineCommitter, SqliteWorkerCommitter } from './store/committers.ts';
 import { type Db, openDatabase } from './store/database.ts';
 import { DevicesRepo } from './store/devices-repo.ts';
 import { HistoryRepo } from './store/history-repo.ts';
@@ -63,8 +63,10 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
   const users = new UsersRepo(db.kysely);
   const history = new HistoryRepo(db.kysely);
   const writer = new BatchWriter(
-    db.caps.kind === 'sqlite'
-      ? new SqliteWorkerCommitter(sqliteFile, config.sqliteSynchronous)
+    db.sqlite
+      ? config.sqliteWriter === 'thread'
+        ? new SqliteWorkerCommitter(sqliteFile, config.sqliteSynchronous)
+        : new SqliteInlineCommitter(db.sqlite)
       : new KyselyCommitter(db.kysely, db.caps),
   );
   const registry = new Registry(templates, devices);

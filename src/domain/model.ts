@@ -80,6 +80,8 @@ export interface LatestValue {
 export interface DeviceState {
   device: Device;
   latest: Map<string, LatestValue>;
+  /** When last_seen_at was last written to the database (it is written at most every few seconds). */
+  seenPersistedAt?: number;
 }
 
 export function indexTemplate(

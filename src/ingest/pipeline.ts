@@ -7,6 +7,9 @@ import type { Lifecycle } from '../lifecycle/lifecycle.ts';
 import type { BatchWriter } from '../store/batch-writer.ts';
 import type { WriteOp } from '../store/write-ops.ts';
 
+/** How often a busy device's last-seen time is written to the database. */
+export const SEEN_PERSIST_INTERVAL_MS = 5_000;
+
 export interface RawInput {
   datastream: Datastream;
   raw: RawValue;
@@ -92,7 +95,12 @@ export class IngestPipeline {
     }
     const events: BusEvent[] = [];
     if (DEVICE_SOURCES.has(source)) {
-      ops.push({ kind: 'seen', deviceId: device.id, ts: now });
+      // Memory holds the exact last-seen time; the database gets it at most every few seconds
+      // (it only matters after a restart), which saves a write per request under load.
+      if (state.seenPersistedAt === undefined || now - state.seenPersistedAt >= SEEN_PERSIST_INTERVAL_MS) {
+        ops.push({ kind: 'seen', deviceId: device.id, ts: now });
+        state.seenPersistedAt = now;
+      }
       if (device.lastSeenAt === null || now > device.lastSeenAt) device.lastSeenAt = now;
       const change = this.lifecycle.activity(state, model, now);
       if (change) {

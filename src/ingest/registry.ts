@@ -11,6 +11,9 @@ export class Registry {
   private readonly templates = new Map<string, Promise<TemplateModel | undefined>>();
   private readonly devices = new Map<number, Promise<DeviceState | undefined>>();
   private readonly tokens = new Map<string, number>();
+  /** Settled entries, for the synchronous fast path of the device API. */
+  private readonly loadedTemplates = new Map<string, TemplateModel>();
+  private readonly loadedDevices = new Map<number, DeviceState>();
 
   constructor(
     private readonly templatesRepo: TemplatesRepo,
@@ -25,6 +28,7 @@ export class Registry {
       p.then(
         (m) => {
           if (!m && this.templates.get(id) === p) this.templates.delete(id);
+          if (m && this.templates.get(id) === p) this.loadedTemplates.set(id, m);
         },
         () => this.templates.delete(id),
       );
@@ -40,7 +44,10 @@ export class Registry {
       p.then(
         (s) => {
           if (!s && this.devices.get(id) === p) this.devices.delete(id);
-          if (s) this.tokens.set(s.device.token, id);
+          if (s && this.devices.get(id) === p) {
+            this.tokens.set(s.device.token, id);
+            this.loadedDevices.set(id, s);
+          }
         },
         () => this.devices.delete(id),
       );
@@ -52,6 +59,16 @@ export class Registry {
   async cachedDevice(id: number): Promise<DeviceState | undefined> {
     const p = this.devices.get(id);
     return p ? p : undefined;
+  }
+
+  /** A device and its template when both are already in memory; undefined otherwise. */
+  loadedByToken(token: string): { state: DeviceState; model: TemplateModel } | undefined {
+    const id = this.tokens.get(token);
+    if (id === undefined) return undefined;
+    const state = this.loadedDevices.get(id);
+    if (!state || state.device.token !== token) return undefined;
+    const model = this.loadedTemplates.get(state.device.templateId);
+    return model ? { state, model } : undefined;
   }
 
   async deviceByToken(token: string): Promise<DeviceState | undefined> {
@@ -71,11 +88,13 @@ export class Registry {
 
   invalidateTemplate(id: string): void {
     this.templates.delete(id);
+    this.loadedTemplates.delete(id);
   }
 
   invalidateDevice(id: number): void {
     const p = this.devices.get(id);
     this.devices.delete(id);
+    this.loadedDevices.delete(id);
     if (p) {
       void p.then((s) => {
         if (s) this.tokens.delete(s.device.token);

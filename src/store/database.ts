@@ -29,6 +29,8 @@ export interface Db {
   readonly caps: DialectCapabilities;
   /** Human description for the start-up log, without credentials. */
   readonly description: string;
+  /** The raw SQLite connection (SQLite only). */
+  readonly sqlite?: SqliteDatabase.Database;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function openDatabase(opts: StoreOptions): Promise<Db> {
     db = {
       kysely,
       caps: sqliteCapabilities,
+      sqlite,
       description: `SQLite ${file} (WAL, synchronous=${opts.sqliteSynchronous ?? 'FULL'})`,
       close: () => kysely.destroy(),
     };

@@ -26,6 +26,8 @@ export async function deviceFromRequest(s: Services, req: FastifyRequest): Promi
   if (isMalformed(q)) throw new DeviceApiError('INCORRECT_PARAMETERS');
   const token = first(q.token);
   if (token === undefined || token === '') throw new DeviceApiError('NO_TOKEN');
+  const loaded = s.registry.loadedByToken(token);
+  if (loaded) return { q, ...loaded };
   const state = await s.registry.deviceByToken(token);
   if (!state) throw new DeviceApiError('INVALID_TOKEN');
   const model = await s.registry.template(state.device.templateId);
