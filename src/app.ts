@@ -1,8 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -14,9 +14,9 @@ import { DeviceApiError, PlatformError } from './errors.ts';
 import { registerDeviceApi } from './http/device-api/index.ts';
 import { registerPlatformApi } from './http/platform-api/index.ts';
 import { parseQuery } from './http/querystring.ts';
-import { StorageError } from './store/batch-writer.ts';
 import { redactUrl } from './logger.ts';
 import type { Services } from './services.ts';
+import { StorageError } from './store/batch-writer.ts';
 
 // Duplicate slashes are ignored by the router, so "//external//api/get" is the device API too.
 const isDeviceApi = (url: string) => /^\/+external\//.test(url);
@@ -48,7 +48,8 @@ function toHttpError(err: FastifyError | Error, url: string): { status: number; 
     const prefix = where === 'body' ? '' : `${where} `;
     let detail: string;
     if (params.missingProperty) detail = `${prefix}${path ? `${path}.` : ''}${params.missingProperty} is required`;
-    else if (params.additionalProperty) detail = `${prefix}${path ? `${path}.` : ''}${params.additionalProperty} is not allowed`;
+    else if (params.additionalProperty)
+      detail = `${prefix}${path ? `${path}.` : ''}${params.additionalProperty} is not allowed`;
     else detail = `${prefix}${path || where} ${v?.message ?? 'is invalid'}`;
     return device ? dev('INCORRECT_PARAMETERS') : wrap('VALIDATION_FAILED', { detail });
   }
@@ -152,8 +153,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
         info: {
           title: 'Pinwheel API',
           version: '1',
-          description:
-            'Pinwheel platform API (/api/v1) and the Blynk-compatible device HTTPS API (/external/api).',
+          description: 'Pinwheel platform API (/api/v1) and the Blynk-compatible device HTTPS API (/external/api).',
         },
         components: {
           securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },

@@ -44,9 +44,7 @@ export const configSchema = z.object({
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
       .optional(),
   ),
-  PINWHEEL_LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info'),
+  PINWHEEL_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PINWHEEL_PUBLIC_URL: z.preprocess(emptyToUndefined, z.string().url().optional()),
   PINWHEEL_SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL']).default('FULL'),
   PINWHEEL_SQLITE_WRITER: z.enum(['inline', 'thread']).default('inline'),

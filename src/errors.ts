@@ -67,9 +67,7 @@ export type DeviceErrorCode = keyof typeof deviceErrors;
 export type PlatformErrorCode = keyof typeof platformErrors;
 
 function fill(template: string, params: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (m, k: string) =>
-    k in params ? String(params[k]) : m,
-  );
+  return template.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
 }
 
 /** An error of the device API: answered as {"error":{"message"}} with Blynk's text. */

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** Paths pino blanks out wherever they appear in a log line. */
 export const REDACT_PATHS = [

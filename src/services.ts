@@ -57,7 +57,9 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
   const onBusError = (err: unknown) => log.error({ err }, 'event listener failed');
   const bus =
     o.bus ??
-    (config.redisUrl ? await RedisBus.connect(config.redisUrl, 'pinwheel:events', onBusError) : new MemoryBus(onBusError));
+    (config.redisUrl
+      ? await RedisBus.connect(config.redisUrl, 'pinwheel:events', onBusError)
+      : new MemoryBus(onBusError));
   const templates = new TemplatesRepo(db.kysely);
   const devices = new DevicesRepo(db.kysely, box);
   const users = new UsersRepo(db.kysely);

@@ -184,7 +184,7 @@ function junkGenerator(rand: () => number, ids: Ids) {
     ]);
 
   const deepJson = (depth: number) =>
-    chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
   const randomJson = (depth = 0): unknown => {
     const r = int(depth > 3 ? 5 : 8);
     switch (r) {

@@ -16,7 +16,10 @@ describe.skipIf(!redisUrl)('Redis event bus', () => {
     const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
     const a = await RedisBus.connect(redisUrl!, channel, () => {});
     const b = await RedisBus.connect(redisUrl!, channel, () => {});
-    closers.push(() => a.close(), () => b.close());
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    );
     const seenByA: BusEvent[] = [];
     const seenByB: BusEvent[] = [];
     a.subscribe((e) => seenByA.push(e));
@@ -36,7 +39,10 @@ describe.skipIf(!redisUrl)('Redis event bus', () => {
     const a: TestApp = await startApp({ name: 'sqlite' }, { overrides: { bus: busA } });
     closers.push(() => a.close());
     const busB = await RedisBus.connect(redisUrl!, channel, () => {});
-    const b: TestApp = await startApp({ name: 'sqlite' }, { dataDir: a.dataDir, noAdmin: true, overrides: { bus: busB } });
+    const b: TestApp = await startApp(
+      { name: 'sqlite' },
+      { dataDir: a.dataDir, noAdmin: true, overrides: { bus: busB } },
+    );
     closers.push(() => b.close());
     const { deviceId, token } = await seedDevice(a, [{ name: 't', pin: 'V1', type: 'integer' }]);
 

@@ -4,16 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backends, seedDevice, startApp } from './helpers/harness.ts';
+import { type Backend, backends, seedDevice, startApp } from './helpers/harness.ts';
 
 // SQLite runs with each writer (inline on the main thread, and the writer thread).
-const variants = backends().flatMap((backend) =>
-  backend.name === 'sqlite'
-    ? [
-        { label: 'sqlite, inline writer', backend, env: { PINWHEEL_SQLITE_WRITER: 'inline' } },
-        { label: 'sqlite, writer thread', backend, env: { PINWHEEL_SQLITE_WRITER: 'thread' } },
-      ]
-    : [{ label: backend.name, backend, env: {} as Record<string, string> }],
+const variants = backends().flatMap(
+  (backend): Array<{ label: string; backend: Backend; env: Record<string, string> }> =>
+    backend.name === 'sqlite'
+      ? [
+          { label: 'sqlite, inline writer', backend, env: { PINWHEEL_SQLITE_WRITER: 'inline' } },
+          { label: 'sqlite, writer thread', backend, env: { PINWHEEL_SQLITE_WRITER: 'thread' } },
+        ]
+      : [{ label: backend.name, backend, env: {} }],
 );
 
 describe.each(variants)('storage on $label', ({ backend, env }) => {
@@ -83,7 +84,12 @@ describe.each(variants)('storage on $label', ({ backend, env }) => {
     const second = await startApp(backend, { ...opts, noAdmin: true });
     cleanups.push(() => second.close());
     expect((await second.get(`/external/api/getAll?token=${token}`)).text).toBe('{"v1":19.25,"v2":[2.35,48.85]}');
-    const login = await second.api('POST', '/api/v1/auth/login', { email: 'admin@example.com', password: 'password123' }, null);
+    const login = await second.api(
+      'POST',
+      '/api/v1/auth/login',
+      { email: 'admin@example.com', password: 'password123' },
+      null,
+    );
     const dev = await second.api('GET', `/api/v1/devices/${deviceId}`, undefined, login.body.token);
     expect(dev.body.values.V1.value).toBe(19.25);
     expect(dev.body.values.V2.value).toEqual([2.35, 48.85]);

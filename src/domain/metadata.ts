@@ -23,7 +23,8 @@ export function coerceMetaValue(m: Metafield, raw: unknown): unknown {
     case 'email':
       return typeof raw === 'string' && /^[^\s@]+@[^\s@]+$/.test(raw) && raw.length <= 255 ? raw : undefined;
     case 'coordinates': {
-      if (Array.isArray(raw) && raw.length === 2 && raw.every((x) => typeof x === 'number' && Number.isFinite(x))) return raw;
+      if (Array.isArray(raw) && raw.length === 2 && raw.every((x) => typeof x === 'number' && Number.isFinite(x)))
+        return raw;
       if (typeof raw === 'string') {
         const parts = raw.split(',').map((p) => Number(p.trim()));
         if (parts.length === 2 && parts.every(Number.isFinite)) return parts;

@@ -1,10 +1,4 @@
-import {
-  type Datastream,
-  INT32_MAX,
-  INT32_MIN,
-  MAX_STRING_BYTES,
-  type StoredValue,
-} from './datastream.ts';
+import { type Datastream, INT32_MAX, INT32_MIN, MAX_STRING_BYTES, type StoredValue } from './datastream.ts';
 
 /**
  * What a channel hands the parser: query-string text (possibly repeated), or JSON values
@@ -60,7 +54,7 @@ function parseLocation(raw: RawValue): [number, number] | undefined {
     const lat = o.lat ?? o.latitude;
     if (lon !== undefined && lat !== undefined) parts = [lon, lat];
   }
-  if (!parts || parts.length !== 2) return undefined;
+  if (parts?.length !== 2) return undefined;
   const lon = toNumber(parts[0], false);
   const lat = toNumber(parts[1], false);
   if (lon === undefined || lat === undefined) return undefined;

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { BusEvent } from '../bus/events.ts';
-import type { Services } from '../services.ts';
 import { PlatformError } from '../errors.ts';
+import type { Services } from '../services.ts';
 import { currentUser } from './platform-api/auth.ts';
 
 const MAX_BUFFERED = 1024 * 1024;

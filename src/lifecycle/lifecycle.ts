@@ -78,7 +78,7 @@ export class Lifecycle {
         if (deadline > now) continue;
         this.deadlines.delete(id);
         const state = await this.registry.device(id);
-        if (!state || !state.device.online) continue;
+        if (!state?.device.online) continue;
         state.device.online = false;
         const change = this.change(state, false, now);
         await this.writer.write(change.ops);

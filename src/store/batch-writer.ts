@@ -56,7 +56,10 @@ export class BatchWriter {
     while (this.queue.length > 0 && this.inFlight.size < this.committer.maxInFlight) {
       const batch: Pending[] = [];
       let size = 0;
-      while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.ops.length <= this.maxOpsPerCommit)) {
+      while (
+        this.queue.length > 0 &&
+        (batch.length === 0 || size + this.queue[0]!.ops.length <= this.maxOpsPerCommit)
+      ) {
         const p = this.queue.shift()!;
         batch.push(p);
         size += p.ops.length;

@@ -3,11 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import {
-  type DialectCapabilities,
-  postgresCapabilities,
-  sqliteCapabilities,
-} from './capabilities.ts';
+import { type DialectCapabilities, postgresCapabilities, sqliteCapabilities } from './capabilities.ts';
 import { migrateToLatest } from './migrator.ts';
 import type { Database } from './schema.ts';
 

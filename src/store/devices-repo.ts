@@ -74,7 +74,9 @@ export class DevicesRepo {
       if (input.metadata.size > 0) {
         await trx
           .insertInto('device_metadata')
-          .values([...input.metadata].map(([k, v]) => ({ device_id: row.id, metafield_id: k, value: JSON.stringify(v) })))
+          .values(
+            [...input.metadata].map(([k, v]) => ({ device_id: row.id, metafield_id: k, value: JSON.stringify(v) })),
+          )
           .execute();
       }
       return this.toDevice(row, new Map(input.metadata));
@@ -141,7 +143,11 @@ export class DevicesRepo {
   }
 
   async setFirmwareVersion(id: number, version: string, now: number): Promise<void> {
-    await this.db.updateTable('devices').set({ firmware_version: version, updated_at: now }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('devices')
+      .set({ firmware_version: version, updated_at: now })
+      .where('id', '=', id)
+      .execute();
   }
 
   async delete(id: number): Promise<void> {

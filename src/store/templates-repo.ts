@@ -1,13 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Datastream, DatastreamType, EnumOption, StoredValue } from '../domain/datastream.ts';
-import type {
-  EventType,
-  Metafield,
-  MetafieldType,
-  Template,
-  TemplateEvent,
-  TemplateModel,
-} from '../domain/model.ts';
+import type { EventType, Metafield, MetafieldType, Template, TemplateEvent, TemplateModel } from '../domain/model.ts';
 import { indexTemplate } from '../domain/model.ts';
 import type { Database } from './schema.ts';
 
@@ -139,9 +132,7 @@ export class TemplatesRepo {
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.description !== undefined ? { description: patch.description } : {}),
         ...(patch.logAnyData !== undefined ? { log_any_data: patch.logAnyData ? 1 : 0 } : {}),
-        ...(patch.offlineAfterSeconds !== undefined
-          ? { offline_after_seconds: patch.offlineAfterSeconds }
-          : {}),
+        ...(patch.offlineAfterSeconds !== undefined ? { offline_after_seconds: patch.offlineAfterSeconds } : {}),
         updated_at: now,
       })
       .where('id', '=', id)
@@ -225,7 +216,8 @@ export class TemplatesRepo {
           name: m.name,
           type: m.type,
           required: m.required ? 1 : 0,
-          default_value: m.defaultValue === null || m.defaultValue === undefined ? null : JSON.stringify(m.defaultValue),
+          default_value:
+            m.defaultValue === null || m.defaultValue === undefined ? null : JSON.stringify(m.defaultValue),
         })
         .execute();
       return { ...m, id };

@@ -8,7 +8,10 @@ export class UsersRepo {
   constructor(private readonly db: DB) {}
 
   async count(): Promise<number> {
-    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const r = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
@@ -58,10 +61,24 @@ export class UsersRepo {
     return r?.name;
   }
 
-  async addToken(t: { userId: number; kind: 'session' | 'api'; name: string; tokenHash: string; now: number; expiresAt: number | null }): Promise<number> {
+  async addToken(t: {
+    userId: number;
+    kind: 'session' | 'api';
+    name: string;
+    tokenHash: string;
+    now: number;
+    expiresAt: number | null;
+  }): Promise<number> {
     const r = await this.db
       .insertInto('auth_tokens')
-      .values({ user_id: t.userId, kind: t.kind, name: t.name, token_hash: t.tokenHash, created_at: t.now, expires_at: t.expiresAt })
+      .values({
+        user_id: t.userId,
+        kind: t.kind,
+        name: t.name,
+        token_hash: t.tokenHash,
+        created_at: t.now,
+        expires_at: t.expiresAt,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return r.id;
@@ -90,7 +107,11 @@ export class UsersRepo {
   }
 
   async deleteToken(userId: number, id: number): Promise<boolean> {
-    const r = await this.db.deleteFrom('auth_tokens').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('auth_tokens')
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 

@@ -32,7 +32,12 @@ export interface TestApp {
   /** Session token of the seeded admin (admin@example.com / password123). */
   adminToken: string;
   /** fetch against the app with the admin token and JSON body. */
-  api(method: string, p: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any; text: string }>;
+  api(
+    method: string,
+    p: string,
+    body?: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; body: any; text: string }>;
   /** Raw GET returning status and text (device API). */
   get(p: string): Promise<{ status: number; text: string; body: any; type: string | null }>;
   close(): Promise<void>;
@@ -87,7 +92,11 @@ export async function startApp(backend: Backend, opts: StartOptions = {}): Promi
     const t = token === undefined ? adminToken : token;
     if (t) headers.authorization = `Bearer ${t}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const r = await fetch(`${url}${p}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const r = await fetch(`${url}${p}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await r.text();
     let parsed: unknown;
     try {

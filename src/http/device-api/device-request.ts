@@ -2,8 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Datastream } from '../../domain/datastream.ts';
 import type { DeviceState, TemplateModel } from '../../domain/model.ts';
 import { parsePin } from '../../domain/pins.ts';
-import type { Prepared } from '../../ingest/pipeline.ts';
 import { DeviceApiError } from '../../errors.ts';
+import type { Prepared } from '../../ingest/pipeline.ts';
 import type { Services } from '../../services.ts';
 import { isMalformed, type Query } from '../querystring.ts';
 

@@ -53,7 +53,10 @@ export function registerDeviceValueRoutes(app: FastifyInstance, s: Services): vo
     { schema: { ...tag, summary: 'Import timestamped values of one datastream' } },
     async (req, reply) => {
       const { q, state, model } = await deviceFromRequest(s, req);
-      const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const ct = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
       if (ct !== 'application/json') throw new DeviceApiError('UNKNOWN_CONTENT_TYPE');
       const ds = addressedDatastream(model, q);
       if (!ds) throw new DeviceApiError('WRONG_PIN');
@@ -93,7 +96,8 @@ export function registerDeviceValueRoutes(app: FastifyInstance, s: Services): vo
       }
     }
     if (wanted.length === 0) throw new DeviceApiError('WRONG_PIN');
-    const current = (ds: (typeof wanted)[number]['ds']) => state.latest.get(ds.pin)?.value ?? ds.defaultValue ?? undefined;
+    const current = (ds: (typeof wanted)[number]['ds']) =>
+      state.latest.get(ds.pin)?.value ?? ds.defaultValue ?? undefined;
     if (wanted.length === 1) {
       const v = current(wanted[0]!.ds);
       if (v === undefined) throw new DeviceApiError('NO_DATA');

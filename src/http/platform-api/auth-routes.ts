@@ -113,11 +113,15 @@ export function registerAuthRoutes(app: FastifyInstance, s: Services, authed: Fa
     },
   );
 
-  authed.post('/api/v1/auth/logout', { schema: { tags: ['Auth'], summary: 'End this session' } }, async (req, reply) => {
-    const h = req.headers.authorization ?? '';
-    await s.users.deleteTokenByHash(hashToken(h.replace(/^bearer\s+/i, '').trim()));
-    return reply.code(204).send();
-  });
+  authed.post(
+    '/api/v1/auth/logout',
+    { schema: { tags: ['Auth'], summary: 'End this session' } },
+    async (req, reply) => {
+      const h = req.headers.authorization ?? '';
+      await s.users.deleteTokenByHash(hashToken(h.replace(/^bearer\s+/i, '').trim()));
+      return reply.code(204).send();
+    },
+  );
 
   authed.get('/api/v1/auth/me', { schema: { tags: ['Auth'], summary: 'The current user' } }, async (req) => {
     const u = currentUser(req);
@@ -156,13 +160,23 @@ export function registerAuthRoutes(app: FastifyInstance, s: Services, authed: Fa
     },
   );
 
-  authed.get('/api/v1/api-tokens', { schema: { tags: ['Auth'], summary: 'List API tokens (never the secrets)' } }, async (req) => ({
-    items: await s.users.listApiTokens(currentUser(req).id),
-  }));
+  authed.get(
+    '/api/v1/api-tokens',
+    { schema: { tags: ['Auth'], summary: 'List API tokens (never the secrets)' } },
+    async (req) => ({
+      items: await s.users.listApiTokens(currentUser(req).id),
+    }),
+  );
 
   authed.delete(
     '/api/v1/api-tokens/:id',
-    { schema: { tags: ['Auth'], summary: 'Revoke an API token', params: { type: 'object', properties: { id: { type: 'integer' } } } } },
+    {
+      schema: {
+        tags: ['Auth'],
+        summary: 'Revoke an API token',
+        params: { type: 'object', properties: { id: { type: 'integer' } } },
+      },
+    },
     async (req, reply) => {
       const { id } = req.params as { id: number };
       const u = currentUser(req);

@@ -128,10 +128,14 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
     },
   );
 
-  app.get('/api/v1/devices/:id', { schema: { ...D, summary: 'A device with its latest values', params: idParam } }, async (req) => {
-    const { state, model } = await own(currentUser(req).orgId, (req.params as { id: number }).id);
-    return devicePublic(state, model, true);
-  });
+  app.get(
+    '/api/v1/devices/:id',
+    { schema: { ...D, summary: 'A device with its latest values', params: idParam } },
+    async (req) => {
+      const { state, model } = await own(currentUser(req).orgId, (req.params as { id: number }).id);
+      return devicePublic(state, model, true);
+    },
+  );
 
   app.patch(
     '/api/v1/devices/:id',
@@ -152,7 +156,11 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
       const b = req.body as { name?: string; metadata?: Record<string, unknown> };
       const md = metadataFromNames(model, b.metadata ?? {});
       if (!md.ok) throw invalid(md.message);
-      await s.devices.update(state.device.id, { ...(b.name ? { name: b.name.trim() } : {}), metadata: md.values }, s.clock());
+      await s.devices.update(
+        state.device.id,
+        { ...(b.name ? { name: b.name.trim() } : {}), metadata: md.values },
+        s.clock(),
+      );
       if (b.name) state.device.name = b.name.trim();
       for (const [k, v] of md.values) state.device.metadata.set(k, v);
       s.bus.broadcast({ type: 'invalidate', entity: 'device', id: String(state.device.id) });
@@ -160,15 +168,19 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
     },
   );
 
-  app.delete('/api/v1/devices/:id', { schema: { ...D, summary: 'Delete a device and its data', params: idParam } }, async (req, reply) => {
-    const { state } = await own(currentUser(req).orgId, (req.params as { id: number }).id);
-    await s.writer.flush();
-    await s.devices.delete(state.device.id);
-    s.lifecycle.forget(state.device.id);
-    s.registry.invalidateDevice(state.device.id);
-    s.bus.broadcast({ type: 'invalidate', entity: 'device', id: String(state.device.id) });
-    return reply.code(204).send();
-  });
+  app.delete(
+    '/api/v1/devices/:id',
+    { schema: { ...D, summary: 'Delete a device and its data', params: idParam } },
+    async (req, reply) => {
+      const { state } = await own(currentUser(req).orgId, (req.params as { id: number }).id);
+      await s.writer.flush();
+      await s.devices.delete(state.device.id);
+      s.lifecycle.forget(state.device.id);
+      s.registry.invalidateDevice(state.device.id);
+      s.bus.broadcast({ type: 'invalidate', entity: 'device', id: String(state.device.id) });
+      return reply.code(204).send();
+    },
+  );
 
   app.put(
     '/api/v1/devices/:id/values',
@@ -192,7 +204,10 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
       const prepared = s.ingest.prepare(inputs);
       const bad = prepared.rejected[0];
       if (bad) {
-        const why = bad.reason === 'too_long' ? 'is longer than 1024 bytes' : `does not fit the ${bad.datastream.type} datastream`;
+        const why =
+          bad.reason === 'too_long'
+            ? 'is longer than 1024 bytes'
+            : `does not fit the ${bad.datastream.type} datastream`;
         throw invalid(`${bad.datastream.pin} (${bad.datastream.name}): value ${why}`);
       }
       const source: ValueSource = 'web';

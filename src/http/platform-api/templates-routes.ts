@@ -75,7 +75,8 @@ function checkDatastream(d: Datastream, model: TemplateModel, selfId?: number): 
     if (other.id === selfId) continue;
     if (other.pin === d.pin) throw conflict(`pin ${d.pin} is already used by datastream "${other.name}"`);
     if (other.name === d.name) throw conflict(`a datastream named "${d.name}" already exists`);
-    if (d.type === 'location' && other.type === 'location') throw conflict('a template has at most one location datastream');
+    if (d.type === 'location' && other.type === 'location')
+      throw conflict('a template has at most one location datastream');
   }
   if (d.min !== null && d.max !== null && d.min > d.max) throw invalid('min must not be greater than max');
   if (d.type === 'enum') {
@@ -197,7 +198,12 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
     async (req, reply) => {
       const { id } = req.params as { id: string };
       await ownModel(currentUser(req).orgId, id);
-      const { items } = await s.devices.list({ orgId: currentUser(req).orgId, templateId: id, limit: 1_000_000, offset: 0 });
+      const { items } = await s.devices.list({
+        orgId: currentUser(req).orgId,
+        templateId: id,
+        limit: 1_000_000,
+        offset: 0,
+      });
       await s.writer.flush();
       await s.templates.delete(id);
       for (const d of items) {
@@ -218,7 +224,12 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
         ...T,
         summary: 'Add a datastream',
         params: idParam,
-        body: { type: 'object', required: ['name', 'pin', 'type'], additionalProperties: false, properties: datastreamProps },
+        body: {
+          type: 'object',
+          required: ['name', 'pin', 'type'],
+          additionalProperties: false,
+          properties: datastreamProps,
+        },
       },
     },
     async (req, reply) => {
@@ -284,7 +295,8 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
       const cur = model.byId.get(dsId);
       if (!cur) throw notFound('Datastream');
       const b = req.body as Record<string, unknown>;
-      if (b.type !== undefined && b.type !== cur.type) throw invalid('type cannot change after a datastream is created');
+      if (b.type !== undefined && b.type !== cur.type)
+        throw invalid('type cannot change after a datastream is created');
       let pin = cur.pin;
       if (b.pin !== undefined) {
         const p = parsePin(String(b.pin));
@@ -292,7 +304,7 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
         pin = p;
       }
       const pick = <K extends keyof Datastream>(k: K): Datastream[K] =>
-        (b[k] !== undefined ? (b[k] as Datastream[K]) : cur[k]);
+        b[k] !== undefined ? (b[k] as Datastream[K]) : cur[k];
       let d: Datastream = {
         ...cur,
         name: b.name !== undefined ? String(b.name).trim() : cur.name,
@@ -352,8 +364,14 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
     async (req, reply) => {
       const { id } = req.params as { id: string };
       const model = await ownModel(currentUser(req).orgId, id);
-      const b = req.body as { name: string; type: (typeof METAFIELD_TYPES)[number]; required?: boolean; defaultValue?: unknown };
-      if (model.metafields.some((m) => m.name === b.name)) throw conflict(`a metafield named "${b.name}" already exists`);
+      const b = req.body as {
+        name: string;
+        type: (typeof METAFIELD_TYPES)[number];
+        required?: boolean;
+        defaultValue?: unknown;
+      };
+      if (model.metafields.some((m) => m.name === b.name))
+        throw conflict(`a metafield named "${b.name}" already exists`);
       const created = await s.templates.addMetafield({
         templateId: id,
         name: b.name,
@@ -367,10 +385,14 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
     },
   );
 
-  app.get('/api/v1/templates/:id/metafields', { schema: { ...T, summary: 'List metafields', params: idParam } }, async (req) => {
-    const { id } = req.params as { id: string };
-    return { items: (await ownModel(currentUser(req).orgId, id)).metafields.map(({ templateId: _t, ...r }) => r) };
-  });
+  app.get(
+    '/api/v1/templates/:id/metafields',
+    { schema: { ...T, summary: 'List metafields', params: idParam } },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      return { items: (await ownModel(currentUser(req).orgId, id)).metafields.map(({ templateId: _t, ...r }) => r) };
+    },
+  );
 
   app.delete(
     '/api/v1/templates/:id/metafields/:subId',
@@ -424,10 +446,14 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
     },
   );
 
-  app.get('/api/v1/templates/:id/events', { schema: { ...T, summary: 'List event definitions', params: idParam } }, async (req) => {
-    const { id } = req.params as { id: string };
-    return { items: (await ownModel(currentUser(req).orgId, id)).events.map(({ templateId: _t, ...r }) => r) };
-  });
+  app.get(
+    '/api/v1/templates/:id/events',
+    { schema: { ...T, summary: 'List event definitions', params: idParam } },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      return { items: (await ownModel(currentUser(req).orgId, id)).events.map(({ templateId: _t, ...r }) => r) };
+    },
+  );
 
   app.delete(
     '/api/v1/templates/:id/events/:subId',

@@ -145,11 +145,7 @@ export async function up(db: Kysely<unknown>, caps: DialectCapabilities): Promis
     .addColumn('num', real)
     .addColumn('text', 'text')
     .execute();
-  await db.schema
-    .createIndex('history_raw_lookup')
-    .on('history_raw')
-    .columns(['device_id', 'pin', 'ts'])
-    .execute();
+  await db.schema.createIndex('history_raw_lookup').on('history_raw').columns(['device_id', 'pin', 'ts']).execute();
 
   await db.schema
     .createTable('history_minute')
