@@ -772,3 +772,35 @@ describe.each(backends())('platform API on $name', (backend) => {
     });
   });
 });
+
+describe.each(backends())('out-of-range numbers on $name', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(backend);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers 400, not 500, for integers no column holds', async () => {
+    const { templateId, deviceId } = await seedDevice(t, [{ name: 'n', pin: 'V1', type: 'integer' }]);
+    for (const p of [
+      '/api/v1/devices?offset=1e309',
+      '/api/v1/devices?offset=1e20',
+      `/api/v1/devices/${deviceId}/history?pin=V1&from=1e309`,
+      `/api/v1/devices/${deviceId}/timeline?to=99999999999999999999`,
+      '/api/v1/devices/1e12',
+      `/api/v1/templates/${templateId}/datastreams/4294967296`,
+    ]) {
+      const r = await t.api(p.includes('datastreams/') ? 'DELETE' : 'GET', p);
+      expect(r.status, p).toBe(400);
+      expect(r.body.error.code, p).toBe('VALIDATION_FAILED');
+    }
+    const raw = await fetch(`${t.url}/api/v1/templates/${templateId}/datastreams`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+      body: '{"name":"big","pin":"V9","type":"double","max":1e309}',
+    });
+    expect(raw.status).toBe(400);
+  });
+});

@@ -4,6 +4,7 @@ import { hashPassword, verifyPassword } from '../../security/passwords.ts';
 import { hashToken, newUserToken } from '../../security/tokens.ts';
 import type { Services } from '../../services.ts';
 import { currentUser } from './auth.ts';
+import { dbId } from './schemas.ts';
 
 const userSchema = {
   type: 'object',
@@ -174,7 +175,7 @@ export function registerAuthRoutes(app: FastifyInstance, s: Services, authed: Fa
       schema: {
         tags: ['Auth'],
         summary: 'Revoke an API token',
-        params: { type: 'object', properties: { id: { type: 'integer' } } },
+        params: { type: 'object', properties: { id: dbId } },
       },
     },
     async (req, reply) => {

@@ -9,9 +9,10 @@ import type { RawInput } from '../../ingest/pipeline.ts';
 import { hashToken, newDeviceToken } from '../../security/tokens.ts';
 import type { Services } from '../../services.ts';
 import { currentUser } from './auth.ts';
+import { dbId, offset, timestampMs } from './schemas.ts';
 
 const D = { tags: ['Devices'] };
-const idParam = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } };
+const idParam = { type: 'object', properties: { id: dbId } };
 
 function devicePublic(state: DeviceState, model: TemplateModel, withValues: boolean) {
   const d = state.device;
@@ -109,7 +110,7 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
             templateId: { type: 'string', maxLength: 40 },
             search: { type: 'string', maxLength: 100 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset,
           },
         },
       },
@@ -230,8 +231,8 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
           required: ['pin'],
           properties: {
             pin: { type: 'string', maxLength: 100 },
-            from: { type: 'integer', minimum: 0 },
-            to: { type: 'integer', minimum: 0 },
+            from: timestampMs,
+            to: timestampMs,
             limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
           },
         },
@@ -260,8 +261,8 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
         querystring: {
           type: 'object',
           properties: {
-            from: { type: 'integer', minimum: 0 },
-            to: { type: 'integer', minimum: 0 },
+            from: timestampMs,
+            to: timestampMs,
             type: { type: 'string', maxLength: 200 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },

@@ -7,24 +7,25 @@ import { conflict, invalid, notFound } from '../../errors.ts';
 import { newTemplateId } from '../../security/tokens.ts';
 import type { Services } from '../../services.ts';
 import { currentUser } from './auth.ts';
+import { finiteNumber, int32, smallId } from './schemas.ts';
 
 const T = { tags: ['Templates'] };
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 40 } } };
 const dsParams = {
   type: 'object',
-  properties: { id: { type: 'string', maxLength: 40 }, dsId: { type: 'integer', minimum: 0 } },
+  properties: { id: { type: 'string', maxLength: 40 }, dsId: smallId },
 };
 const subParams = {
   type: 'object',
-  properties: { id: { type: 'string', maxLength: 40 }, subId: { type: 'integer', minimum: 0 } },
+  properties: { id: { type: 'string', maxLength: 40 }, subId: smallId },
 };
 
 const datastreamProps = {
   name: { type: 'string', minLength: 1, maxLength: 100 },
   pin: { type: 'string', maxLength: 8 },
   type: { type: 'string', enum: [...DATASTREAM_TYPES] },
-  min: { type: ['number', 'null'] },
-  max: { type: ['number', 'null'] },
+  min: { anyOf: [finiteNumber, { type: 'null' }] },
+  max: { anyOf: [finiteNumber, { type: 'null' }] },
   decimals: { type: ['string', 'null'], maxLength: 10 },
   units: { type: ['string', 'null'], maxLength: 40 },
   defaultValue: {},
@@ -38,13 +39,13 @@ const datastreamProps = {
       required: ['value', 'label'],
       additionalProperties: false,
       properties: {
-        value: { type: 'integer' },
+        value: int32,
         label: { type: 'string', minLength: 1, maxLength: 100 },
         color: { type: 'string', maxLength: 20 },
       },
     },
   },
-  fallback: { type: ['integer', 'null'] },
+  fallback: { anyOf: [int32, { type: 'null' }] },
   color: { type: ['string', 'null'], maxLength: 20 },
 } as const;
 
