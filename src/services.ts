@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { type EventBus, isRemote } from './bus/events.ts';
+import { DEVICE_SOURCES, type EventBus, isRemote } from './bus/events.ts';
 import { MemoryBus } from './bus/memory-bus.ts';
 import { RedisBus } from './bus/redis-bus.ts';
 import type { Config } from './config.ts';
@@ -81,7 +81,13 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
     if (e.type === 'invalidate') {
       if (e.entity === 'template') registry.invalidateTemplate(e.id);
       else registry.invalidateDevice(Number(e.id));
-    } else if (e.type === 'value' || e.type === 'status') {
+    } else if (e.type === 'value' && DEVICE_SOURCES.has(e.source)) {
+      // Another instance heard from this device: keep our offline timer from firing early.
+      void registry.template(e.templateId).then((m) => {
+        if (m) lifecycle.extend(e.deviceId, clock() + m.template.offlineAfterSeconds * 1000);
+      });
+    }
+    if (e.type === 'value' || e.type === 'status') {
       void registry.cachedDevice(e.deviceId).then((s) => {
         if (!s) return;
         if (e.type === 'status') s.device.online = e.online;

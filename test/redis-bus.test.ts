@@ -61,4 +61,46 @@ describe.skipIf(!redisUrl)('Redis event bus', () => {
     expect(messages.find((m) => m.type === 'value')).toMatchObject({ deviceId, pin: 'V1', value: 77, source: 'http' });
     ws.close();
   });
+
+  it('keeps a device online while its data reaches another instance', async () => {
+    const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
+    const busA = await RedisBus.connect(redisUrl!, channel, () => {});
+    const a: TestApp = await startApp({ name: 'sqlite' }, { overrides: { bus: busA } });
+    closers.push(() => a.close());
+    const busB = await RedisBus.connect(redisUrl!, channel, () => {});
+    const b: TestApp = await startApp(
+      { name: 'sqlite' },
+      { dataDir: a.dataDir, noAdmin: true, overrides: { bus: busB } },
+    );
+    closers.push(() => b.close());
+    const { templateId, deviceId, token } = await seedDevice(a, [{ name: 't', pin: 'V1', type: 'integer' }]);
+    expect(
+      (await a.api('PUT', `/api/v1/templates/${templateId}/lifecycle`, { logAnyData: true, offlineAfterSeconds: 1 }))
+        .status,
+    ).toBe(200);
+    // B caches templates too: let it load the new lifecycle.
+    b.s.registry.invalidateTemplate(templateId);
+
+    // First data through A (A starts the offline timer), then 2 s of data through B only.
+    expect((await a.get(`/external/api/update?token=${token}&V1=1`)).status).toBe(200);
+    const until = Date.now() + 2000;
+    let i = 2;
+    while (Date.now() < until) {
+      expect((await b.get(`/external/api/update?token=${token}&V1=${i++}`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const timeline = await a.api('GET', `/api/v1/devices/${deviceId}/timeline`);
+    expect(timeline.body.items.map((x: { type: string }) => x.type)).toEqual(['online']);
+    // And once the data stops, it does go offline.
+    const deadline = Date.now() + 4000;
+    let types: string[] = [];
+    while (Date.now() < deadline) {
+      types = (await a.api('GET', `/api/v1/devices/${deviceId}/timeline`)).body.items.map(
+        (x: { type: string }) => x.type,
+      );
+      if (types.includes('offline')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(types).toContain('offline');
+  });
 });
