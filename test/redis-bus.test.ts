@@ -12,6 +12,18 @@ describe.skipIf(!redisUrl)('Redis event bus', () => {
     for (const c of closers.reverse()) await c();
   });
 
+  /** Two instances sharing one database and one Redis channel, as behind a load balancer. */
+  async function twoInstances(): Promise<[TestApp, TestApp]> {
+    const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
+    const busA = await RedisBus.connect(redisUrl!, channel, () => {});
+    const a = await startApp({ name: 'sqlite' }, { overrides: { bus: busA } });
+    closers.push(() => a.close());
+    const busB = await RedisBus.connect(redisUrl!, channel, () => {});
+    const b = await startApp({ name: 'sqlite' }, { dataDir: a.dataDir, noAdmin: true, overrides: { bus: busB } });
+    closers.push(() => b.close());
+    return [a, b];
+  }
+
   it('delivers events to other instances and not back to the sender', async () => {
     const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
     const a = await RedisBus.connect(redisUrl!, channel, () => {});
@@ -34,16 +46,7 @@ describe.skipIf(!redisUrl)('Redis event bus', () => {
   });
 
   it('lets a WebSocket client on one instance see values written through another', async () => {
-    const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
-    const busA = await RedisBus.connect(redisUrl!, channel, () => {});
-    const a: TestApp = await startApp({ name: 'sqlite' }, { overrides: { bus: busA } });
-    closers.push(() => a.close());
-    const busB = await RedisBus.connect(redisUrl!, channel, () => {});
-    const b: TestApp = await startApp(
-      { name: 'sqlite' },
-      { dataDir: a.dataDir, noAdmin: true, overrides: { bus: busB } },
-    );
-    closers.push(() => b.close());
+    const [a, b] = await twoInstances();
     const { deviceId, token } = await seedDevice(a, [{ name: 't', pin: 'V1', type: 'integer' }]);
 
     const ws = new WebSocket(`${a.url.replace('http', 'ws')}/api/v1/ws?token=${a.adminToken}`);
@@ -63,16 +66,7 @@ describe.skipIf(!redisUrl)('Redis event bus', () => {
   });
 
   it('keeps a device online while its data reaches another instance', async () => {
-    const channel = `pinwheel:test:${Date.now()}:${Math.random()}`;
-    const busA = await RedisBus.connect(redisUrl!, channel, () => {});
-    const a: TestApp = await startApp({ name: 'sqlite' }, { overrides: { bus: busA } });
-    closers.push(() => a.close());
-    const busB = await RedisBus.connect(redisUrl!, channel, () => {});
-    const b: TestApp = await startApp(
-      { name: 'sqlite' },
-      { dataDir: a.dataDir, noAdmin: true, overrides: { bus: busB } },
-    );
-    closers.push(() => b.close());
+    const [a, b] = await twoInstances();
     const { templateId, deviceId, token } = await seedDevice(a, [{ name: 't', pin: 'V1', type: 'integer' }]);
     expect(
       (await a.api('PUT', `/api/v1/templates/${templateId}/lifecycle`, { logAnyData: true, offlineAfterSeconds: 1 }))

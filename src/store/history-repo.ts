@@ -20,8 +20,42 @@ export interface TimelineItem {
   [k: string]: unknown;
 }
 
+type RawRow = Pick<Database['history_raw'], 'ts' | 'num' | 'text'>;
+type MinuteRow = Database['history_minute'];
+
+const MINUTE = 60_000;
+
+function rawPoint(r: RawRow): HistoryPoint {
+  return { ts: r.ts, value: r.num !== null ? r.num : (JSON.parse(r.text ?? 'null') as StoredValue) };
+}
+
+/** A one-minute aggregate as a point: the average for numbers, the last value otherwise. */
+function minutePoint(m: MinuteRow): HistoryPoint {
+  const text = m.last_text !== null && m.min === null;
+  return {
+    ts: m.minute,
+    value: text ? (JSON.parse(m.last_text!) as StoredValue) : m.sum / m.count,
+    count: m.count,
+    min: m.min,
+    max: m.max,
+    ...(text ? {} : { sum: m.sum }),
+  };
+}
+
 export class HistoryRepo {
   constructor(private readonly db: Kysely<Database>) {}
+
+  private rawRows(deviceId: number, pin: string) {
+    return this.db
+      .selectFrom('history_raw')
+      .select(['ts', 'num', 'text'])
+      .where('device_id', '=', deviceId)
+      .where('pin', '=', pin);
+  }
+
+  private minuteRows(deviceId: number, pin: string) {
+    return this.db.selectFrom('history_minute').selectAll().where('device_id', '=', deviceId).where('pin', '=', pin);
+  }
 
   /**
    * Points of one pin, oldest first: raw points and one-minute aggregates (whichever the
@@ -29,34 +63,20 @@ export class HistoryRepo {
    */
   async points(deviceId: number, pin: string, from: number, to: number, limit: number): Promise<HistoryPoint[]> {
     const [raw, minutes] = await Promise.all([
-      this.db
-        .selectFrom('history_raw')
-        .select(['ts', 'num', 'text'])
-        .where('device_id', '=', deviceId)
-        .where('pin', '=', pin)
+      this.rawRows(deviceId, pin)
         .where('ts', '>=', from)
         .where('ts', '<=', to)
         .orderBy('ts', 'desc')
         .limit(limit)
         .execute(),
-      this.db
-        .selectFrom('history_minute')
-        .selectAll()
-        .where('device_id', '=', deviceId)
-        .where('pin', '=', pin)
-        .where('minute', '>=', from - (from % 60_000))
+      this.minuteRows(deviceId, pin)
+        .where('minute', '>=', from - (from % MINUTE))
         .where('minute', '<=', to)
         .orderBy('minute', 'desc')
         .limit(limit)
         .execute(),
     ]);
-    const out: HistoryPoint[] = [];
-    for (const r of raw)
-      out.push({ ts: r.ts, value: r.num !== null ? r.num : (JSON.parse(r.text ?? 'null') as StoredValue) });
-    for (const m of minutes) {
-      const value = m.last_text !== null && m.min === null ? (JSON.parse(m.last_text) as StoredValue) : m.sum / m.count;
-      out.push({ ts: m.minute, value, count: m.count, min: m.min, max: m.max });
-    }
+    const out: HistoryPoint[] = [...raw.map(rawPoint), ...minutes.map(minutePoint)];
     out.sort((a, b) => a.ts - b.ts);
     return out.length > limit ? out.slice(out.length - limit) : out;
   }
@@ -72,30 +92,21 @@ export class HistoryRepo {
     to: number,
     pageSize = 5000,
   ): AsyncGenerator<HistoryPoint[]> {
-    const base = () =>
-      this.db
-        .selectFrom('history_raw')
-        .select(['ts', 'num', 'text'])
-        .where('device_id', '=', deviceId)
-        .where('pin', '=', pin);
-    const toPoint = (r: { ts: number; num: number | null; text: string | null }): HistoryPoint => ({
-      ts: r.ts,
-      value: r.num !== null ? r.num : (JSON.parse(r.text ?? 'null') as StoredValue),
-    });
+    const base = () => this.rawRows(deviceId, pin);
     let cursor = from;
     while (cursor <= to) {
       const rows = await base().where('ts', '>=', cursor).where('ts', '<=', to).orderBy('ts').limit(pageSize).execute();
       if (rows.length < pageSize) {
-        if (rows.length > 0) yield rows.map(toPoint);
+        if (rows.length > 0) yield rows.map(rawPoint);
         return;
       }
       const lastTs = rows[rows.length - 1]!.ts;
       if (rows[0]!.ts === lastTs) {
         // A whole page on one timestamp: take every point of that timestamp at once.
-        yield (await base().where('ts', '=', lastTs).execute()).map(toPoint);
+        yield (await base().where('ts', '=', lastTs).execute()).map(rawPoint);
         cursor = lastTs + 1;
       } else {
-        yield rows.filter((r) => r.ts < lastTs).map(toPoint);
+        yield rows.filter((r) => r.ts < lastTs).map(rawPoint);
         cursor = lastTs;
       }
     }
@@ -109,30 +120,16 @@ export class HistoryRepo {
     to: number,
     pageSize = 5000,
   ): AsyncGenerator<HistoryPoint[]> {
-    let after = from - (from % 60_000) - 1;
+    let after = from - (from % MINUTE) - 1;
     for (;;) {
-      const rows = await this.db
-        .selectFrom('history_minute')
-        .selectAll()
-        .where('device_id', '=', deviceId)
-        .where('pin', '=', pin)
+      const rows = await this.minuteRows(deviceId, pin)
         .where('minute', '>', after)
         .where('minute', '<=', to)
         .orderBy('minute')
         .limit(pageSize)
         .execute();
       if (rows.length > 0) {
-        yield rows.map((m) => {
-          const text = m.last_text !== null && m.min === null;
-          return {
-            ts: m.minute,
-            value: text ? (JSON.parse(m.last_text!) as StoredValue) : m.sum / m.count,
-            count: m.count,
-            min: m.min,
-            max: m.max,
-            ...(text ? {} : { sum: m.sum }),
-          };
-        });
+        yield rows.map(minutePoint);
         after = rows[rows.length - 1]!.minute;
       }
       if (rows.length < pageSize) return;
@@ -155,7 +152,7 @@ export class HistoryRepo {
         .select((eb) => eb.fn.countAll<number | string>().as('n'))
         .where('device_id', '=', deviceId)
         .where('pin', '=', pin)
-        .where('minute', '>=', from - (from % 60_000))
+        .where('minute', '>=', from - (from % MINUTE))
         .where('minute', '<=', to)
         .executeTakeFirst(),
     ]);

@@ -53,6 +53,15 @@ export interface StartOptions {
   pgSchema?: string;
 }
 
+/** A response body as JSON when it is JSON, else undefined (the text is kept beside it). */
+function parseBody(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const ADMIN = { email: 'admin@example.com', password: 'password123', organization: 'Test org' };
 
 /** Starts a real server on 127.0.0.1 with a real database file (or its own PostgreSQL schema). */
@@ -98,24 +107,12 @@ export async function startApp(backend: Backend, opts: StartOptions = {}): Promi
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await r.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: r.status, body: parsed, text };
+    return { status: r.status, body: parseBody(text), text };
   };
   const get: TestApp['get'] = async (p) => {
     const r = await fetch(`${url}${p}`);
     const text = await r.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: r.status, text, body: parsed, type: r.headers.get('content-type') };
+    return { status: r.status, text, body: parseBody(text), type: r.headers.get('content-type') };
   };
 
   return {
