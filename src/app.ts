@@ -192,6 +192,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
           { name: 'Auth' },
           { name: 'Templates' },
           { name: 'Devices' },
+          { name: 'Integrations' },
           { name: 'Device API', description: 'Blynk-compatible; authenticated by the device token' },
         ],
       },

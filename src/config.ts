@@ -56,6 +56,9 @@ export const configSchema = z.object({
   PINWHEEL_LIFECYCLE_SWEEP_MS: intFromEnv(1000, 10),
   PINWHEEL_BODY_LIMIT_BYTES: intFromEnv(2 * 1024 * 1024, 1024),
   PINWHEEL_OPENAPI: boolFromEnv(true),
+  PINWHEEL_TTS_RECONNECT_MIN_MS: intFromEnv(1000, 10),
+  PINWHEEL_TTS_RECONNECT_MAX_MS: intFromEnv(60_000, 10),
+  PINWHEEL_INTEGRATION_NOTE_INTERVAL_MS: intFromEnv(600_000, 0),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -80,6 +83,9 @@ export interface Config {
   lifecycleSweepMs: number;
   bodyLimitBytes: number;
   openapi: boolean;
+  ttsReconnectMinMs: number;
+  ttsReconnectMaxMs: number;
+  integrationNoteIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -126,5 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lifecycleSweepMs: c.PINWHEEL_LIFECYCLE_SWEEP_MS,
     bodyLimitBytes: c.PINWHEEL_BODY_LIMIT_BYTES,
     openapi: c.PINWHEEL_OPENAPI,
+    ttsReconnectMinMs: c.PINWHEEL_TTS_RECONNECT_MIN_MS,
+    ttsReconnectMaxMs: Math.max(c.PINWHEEL_TTS_RECONNECT_MAX_MS, c.PINWHEEL_TTS_RECONNECT_MIN_MS),
+    integrationNoteIntervalMs: c.PINWHEEL_INTEGRATION_NOTE_INTERVAL_MS,
   };
 }

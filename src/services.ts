@@ -6,6 +6,7 @@ import { RedisBus } from './bus/redis-bus.ts';
 import type { Config } from './config.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { Registry } from './ingest/registry.ts';
+import { TtsService } from './integrations/tts/tts-service.ts';
 import { Lifecycle } from './lifecycle/lifecycle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
 import { SecretBox } from './security/secret-box.ts';
@@ -14,6 +15,7 @@ import { KyselyCommitter, SqliteInlineCommitter, SqliteWorkerCommitter } from '.
 import { type Db, openDatabase } from './store/database.ts';
 import { DevicesRepo } from './store/devices-repo.ts';
 import { HistoryRepo } from './store/history-repo.ts';
+import { IntegrationsRepo } from './store/integrations-repo.ts';
 import { TemplatesRepo } from './store/templates-repo.ts';
 import { UsersRepo } from './store/users-repo.ts';
 
@@ -32,6 +34,8 @@ export interface Services {
   devices: DevicesRepo;
   users: UsersRepo;
   history: HistoryRepo;
+  integrations: IntegrationsRepo;
+  tts: TtsService;
   loginThrottle: LoginThrottle;
   clock: () => number;
   close(): Promise<void>;
@@ -101,6 +105,22 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
 
   await lifecycle.start(devices, config.lifecycleSweepMs);
 
+  const integrations = new IntegrationsRepo(db.kysely, box);
+  const tts = new TtsService({
+    integrations,
+    templates,
+    devices,
+    registry,
+    ingest,
+    writer,
+    bus,
+    log: log.child({ component: 'tts' }),
+    clock,
+    backoff: { minMs: config.ttsReconnectMinMs, maxMs: config.ttsReconnectMaxMs },
+    noteIntervalMs: config.integrationNoteIntervalMs,
+  });
+  await tts.start();
+
   return {
     config,
     log,
@@ -115,9 +135,12 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
     devices,
     users,
     history,
+    integrations,
+    tts,
     loginThrottle: new LoginThrottle(config.loginMaxFailures, config.loginBlockSeconds * 1000, clock),
     clock,
     async close() {
+      await tts.stop();
       lifecycle.stop();
       await writer.close();
       await bus.close();

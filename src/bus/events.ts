@@ -52,6 +52,17 @@ export interface PropertyEvent {
   ts: number;
 }
 
+/** An integration's connection status changed. */
+export interface IntegrationEvent {
+  type: 'integration';
+  orgId: number;
+  integrationId: number;
+  integrationType: string;
+  templateId: string;
+  status: 'not_connected' | 'connected' | 'broken';
+  lastError: string | null;
+}
+
 /** Cache invalidation between instances. */
 export interface InvalidateEvent {
   type: 'invalidate';
@@ -59,7 +70,7 @@ export interface InvalidateEvent {
   id: string;
 }
 
-export type BusEvent = ValueEvent | StatusEvent | TimelineEvent | PropertyEvent | InvalidateEvent;
+export type BusEvent = ValueEvent | StatusEvent | TimelineEvent | PropertyEvent | IntegrationEvent | InvalidateEvent;
 
 /** Set on events that came from another instance (Redis bus); absent on local ones. */
 export const REMOTE = Symbol('remote');

@@ -16,6 +16,15 @@ function messageFor(e: BusEvent): Record<string, unknown> | undefined {
       return { type: 'status', deviceId: e.deviceId, online: e.online, ts: e.ts };
     case 'timeline':
       return { type: 'timeline', deviceId: e.deviceId, item: e.item };
+    case 'integration':
+      return {
+        type: 'integration',
+        integrationId: e.integrationId,
+        integrationType: e.integrationType,
+        templateId: e.templateId,
+        status: e.status,
+        lastError: e.lastError,
+      };
     case 'property':
       return { type: 'property', deviceId: e.deviceId, pin: e.pin, property: e.property, value: e.value, ts: e.ts };
     default:
@@ -46,7 +55,8 @@ export function registerWebSocket(app: FastifyInstance, s: Services): void {
       };
       const unsubscribe = s.bus.subscribe((e) => {
         if (e.type === 'invalidate' || e.orgId !== user.orgId) return;
-        if (!everything && !devices.has(e.deviceId)) return;
+        // Integration status goes to every client of the organization; device news to subscribers.
+        if (e.type !== 'integration' && !everything && !devices.has(e.deviceId)) return;
         const msg = messageFor(e);
         if (msg) send(msg);
       });

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import type { DialectCapabilities } from './capabilities.ts';
 import * as m001 from './migrations/001-initial.ts';
+import * as m002 from './migrations/002-integrations.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, caps: DialectCapabilities): Promise<void>;
@@ -9,6 +10,7 @@ interface MigrationModule {
 /** Migrations in order; add new files here. Names are stored, so never rename one. */
 const migrations: Record<string, MigrationModule> = {
   '001-initial': m001,
+  '002-integrations': m002,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -116,4 +116,17 @@ export interface Database {
     type: string;
     data: string;
   };
+  integrations: {
+    id: Generated<number>;
+    org_id: number;
+    type: string;
+    template_id: string;
+    name: string;
+    settings: string;
+    secret_enc: string;
+    status: string;
+    last_error: string | null;
+    created_at: number;
+    updated_at: number;
+  };
 }

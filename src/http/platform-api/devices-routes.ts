@@ -164,6 +164,7 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
       );
       if (b.name) state.device.name = b.name.trim();
       for (const [k, v] of md.values) state.device.metadata.set(k, v);
+      if (md.values.size > 0) s.tts.forgetDevice(state.device.id);
       s.bus.broadcast({ type: 'invalidate', entity: 'device', id: String(state.device.id) });
       return devicePublic(state, model, true);
     },
@@ -177,6 +178,7 @@ export function registerDeviceRoutes(app: FastifyInstance, s: Services): void {
       await s.writer.flush();
       await s.devices.delete(state.device.id);
       s.lifecycle.forget(state.device.id);
+      s.tts.forgetDevice(state.device.id);
       s.registry.invalidateDevice(state.device.id);
       s.bus.broadcast({ type: 'invalidate', entity: 'device', id: String(state.device.id) });
       return reply.code(204).send();

@@ -5,6 +5,7 @@ import { requireUser } from './auth.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { registerDeviceRoutes } from './devices-routes.ts';
 import { registerTemplateRoutes } from './templates-routes.ts';
+import { registerTtsRoutes } from './tts-routes.ts';
 
 /** Pinwheel's own API under /api/v1 (specs/platform-api.md). */
 export async function registerPlatformApi(app: FastifyInstance, s: Services): Promise<void> {
@@ -13,6 +14,7 @@ export async function registerPlatformApi(app: FastifyInstance, s: Services): Pr
     registerAuthRoutes(app, s, authed);
     registerTemplateRoutes(authed, s);
     registerDeviceRoutes(authed, s);
+    registerTtsRoutes(authed, s);
     registerWebSocket(authed, s);
   });
 }

@@ -206,6 +206,7 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
         offset: 0,
       });
       await s.writer.flush();
+      await s.tts.dropTemplate(id);
       await s.templates.delete(id);
       for (const d of items) {
         s.lifecycle.forget(d.id);

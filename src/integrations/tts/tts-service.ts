@@ -1,0 +1,641 @@
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import { DEVICE_SOURCES, type EventBus, type ValueEvent } from '../../bus/events.ts';
+import type { DeviceState, TemplateModel } from '../../domain/model.ts';
+import { conflict, notFound } from '../../errors.ts';
+import type { IngestPipeline } from '../../ingest/pipeline.ts';
+import type { Registry } from '../../ingest/registry.ts';
+import { hashToken, newDeviceToken } from '../../security/tokens.ts';
+import type { BatchWriter } from '../../store/batch-writer.ts';
+import type { DevicesRepo } from '../../store/devices-repo.ts';
+import type { IntegrationRecord, IntegrationsRepo } from '../../store/integrations-repo.ts';
+import type { TemplatesRepo } from '../../store/templates-repo.ts';
+import type { WriteOp } from '../../store/write-ops.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { TtsConnection } from './connection.ts';
+import { buildDownlink, ourCorrelationId, type TtsDownlink } from './downlink-builder.ts';
+import { TTS_DEVICE_METAFIELD, type TtsSettings } from './settings.ts';
+import { deviceTopic, type ParsedTopic, parseTopic } from './topics.ts';
+import { mapUplink, parseRfc3339 } from './uplink-mapper.ts';
+
+export interface TtsDeps {
+  integrations: IntegrationsRepo;
+  templates: TemplatesRepo;
+  devices: DevicesRepo;
+  registry: Registry;
+  ingest: IngestPipeline;
+  writer: BatchWriter;
+  bus: EventBus;
+  log: Logger;
+  clock: () => number;
+  backoff: BackoffOptions;
+  /** Least time between two timeline notes of one kind on one device. */
+  noteIntervalMs: number;
+}
+
+interface UnmatchedKey {
+  key: string;
+  count: number;
+  lastValue: unknown;
+  lastSeenAt: number;
+  ttsDeviceId: string;
+}
+
+interface Runtime {
+  record: IntegrationRecord<TtsSettings>;
+  conn: TtsConnection;
+  /** TTS device id → Pinwheel device id. */
+  devices: Map<string, number>;
+  creating: Map<string, Promise<DeviceState | undefined>>;
+  unmatched: Map<string, UnmatchedKey>;
+  notes: Map<string, number>;
+  /** Coalescing: device → pin → the latest downlink not yet sent. */
+  pending: Map<number, Map<string, TtsDownlink>>;
+  /** Our correlation id → where it went. */
+  correlations: Map<string, { deviceId: number; pin: string }>;
+  stats: { uplinks: number; malformed: number; downlinks: number };
+}
+
+const MAX_UNMATCHED = 200;
+const MAX_CORRELATIONS = 10_000;
+/** Sources that are the device speaking: their values are never sent back down. */
+const NO_DOWNLINK = new Set<string>([...DEVICE_SOURCES].filter((s) => s !== 'particle'));
+
+export type TtsInput = Omit<TtsSettings, 'port'> & {
+  port?: number | undefined;
+  apiKey: string;
+  name?: string | undefined;
+};
+
+/** The Things Stack integration: one MQTT session per application card, uplinks in, downlinks out. */
+export class TtsService {
+  private readonly runtimes = new Map<number, Runtime>();
+  private readonly byTemplate = new Map<string, Runtime>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly d: TtsDeps) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.d.bus.subscribe((e) => {
+      if (e.type === 'value') this.onValue(e);
+    });
+    for (const record of await this.d.integrations.list<TtsSettings>('tts')) this.launch(record);
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await Promise.all([...this.runtimes.values()].map((rt) => rt.conn.stop()));
+    this.runtimes.clear();
+    this.byTemplate.clear();
+  }
+
+  // ---- API ----------------------------------------------------------------------------
+
+  list(orgId: number): Array<Record<string, unknown>> {
+    return [...this.runtimes.values()].filter((rt) => rt.record.orgId === orgId).map((rt) => this.toJson(rt));
+  }
+
+  get(orgId: number, id: number): Record<string, unknown> {
+    return this.toJson(this.own(orgId, id));
+  }
+
+  unmatched(orgId: number, id: number): UnmatchedKey[] {
+    return [...this.own(orgId, id).unmatched.values()].sort((a, b) => b.count - a.count);
+  }
+
+  async create(orgId: number, templateId: string, input: TtsInput, now: number): Promise<Record<string, unknown>> {
+    const { apiKey, name, ...rest } = input;
+    const settings: TtsSettings = { ...rest, port: input.port ?? (input.tls ? 8883 : 1883) };
+    this.assertFree(templateId, settings);
+    let record: IntegrationRecord<TtsSettings>;
+    try {
+      record = await this.d.integrations.create<TtsSettings>({
+        orgId,
+        type: 'tts',
+        templateId,
+        name: name ?? settings.username,
+        settings,
+        secret: apiKey,
+        createdAt: now,
+        updatedAt: now,
+      });
+    } catch (err) {
+      if (/unique|duplicate/i.test(String((err as Error).message))) {
+        throw conflict('this template already has a The Things Stack application');
+      }
+      throw err;
+    }
+    return this.toJson(this.launch(record));
+  }
+
+  async update(
+    orgId: number,
+    id: number,
+    patch: Partial<TtsSettings> & { apiKey?: string; name?: string },
+    now: number,
+  ): Promise<Record<string, unknown>> {
+    const rt = this.own(orgId, id);
+    const { apiKey, name, ...settingsPatch } = patch;
+    const settings: TtsSettings = { ...rt.record.settings, ...settingsPatch };
+    if (
+      settingsPatch.tls !== undefined &&
+      settingsPatch.port === undefined &&
+      rt.record.settings.tls !== settings.tls
+    ) {
+      settings.port = settings.tls ? 8883 : 1883;
+    }
+    this.assertFree(rt.record.templateId, settings, id);
+    await this.d.integrations.update(
+      id,
+      { settings, ...(name ? { name } : {}), ...(apiKey ? { secret: apiKey } : {}) },
+      now,
+    );
+    const needsReconnect =
+      apiKey !== undefined ||
+      (['host', 'port', 'tls', 'username'] as const).some((k) => settings[k] !== rt.record.settings[k]);
+    const record: IntegrationRecord<TtsSettings> = {
+      ...rt.record,
+      settings,
+      name: name ?? rt.record.name,
+      secret: apiKey ?? rt.record.secret,
+      updatedAt: now,
+    };
+    if (needsReconnect) {
+      await rt.conn.stop();
+      this.runtimes.delete(id);
+      this.byTemplate.delete(rt.record.templateId);
+      return this.toJson(this.launch({ ...record, status: 'not_connected', lastError: null }));
+    }
+    rt.record = record;
+    return this.toJson(rt);
+  }
+
+  async remove(orgId: number, id: number): Promise<void> {
+    const rt = this.own(orgId, id);
+    await rt.conn.stop();
+    this.runtimes.delete(id);
+    this.byTemplate.delete(rt.record.templateId);
+    await this.d.integrations.delete(id);
+  }
+
+  connectNow(orgId: number, id: number): Record<string, unknown> {
+    const rt = this.own(orgId, id);
+    rt.conn.reconnectNow();
+    return this.toJson(rt);
+  }
+
+  /** The template is being deleted: its application card goes with it. */
+  async dropTemplate(templateId: string): Promise<void> {
+    const rt = this.byTemplate.get(templateId);
+    if (!rt) return;
+    await rt.conn.stop();
+    this.runtimes.delete(rt.record.id);
+    this.byTemplate.delete(templateId);
+  }
+
+  /** Forget cached TTS → device routes of a template (device deleted or metadata edited). */
+  forgetDevice(deviceId: number): void {
+    for (const rt of this.runtimes.values()) {
+      for (const [tts, id] of rt.devices) if (id === deviceId) rt.devices.delete(tts);
+      rt.pending.delete(deviceId);
+    }
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private own(orgId: number, id: number): Runtime {
+    const rt = this.runtimes.get(id);
+    if (!rt || rt.record.orgId !== orgId) throw notFound('Integration');
+    return rt;
+  }
+
+  /** One application per template, and one template per application. */
+  private assertFree(templateId: string, s: TtsSettings, selfId?: number): void {
+    for (const rt of this.runtimes.values()) {
+      if (rt.record.id === selfId) continue;
+      const o = rt.record.settings;
+      if (o.host.toLowerCase() === s.host.toLowerCase() && o.username === s.username) {
+        throw conflict(
+          `The Things Stack application ${s.username} on ${s.host} is already connected to template ${rt.record.templateId}; one application serves one template, or new devices could not be placed`,
+        );
+      }
+      if (rt.record.templateId === templateId) {
+        throw conflict('this template already has a The Things Stack application');
+      }
+    }
+  }
+
+  private toJson(rt: Runtime): Record<string, unknown> {
+    const r = rt.record;
+    return {
+      id: r.id,
+      templateId: r.templateId,
+      name: r.name,
+      ...r.settings,
+      status: rt.conn.status,
+      lastError: rt.conn.lastError,
+      stats: { ...rt.stats },
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+    };
+  }
+
+  private launch(record: IntegrationRecord<TtsSettings>): Runtime {
+    const rt: Runtime = {
+      record,
+      conn: undefined as unknown as TtsConnection,
+      devices: new Map(),
+      creating: new Map(),
+      unmatched: new Map(),
+      notes: new Map(),
+      pending: new Map(),
+      correlations: new Map(),
+      stats: { uplinks: 0, malformed: 0, downlinks: 0 },
+    };
+    rt.conn = new TtsConnection(
+      record.id,
+      record.settings,
+      record.secret,
+      {
+        onStatus: (status, lastError) => this.onStatus(rt, status, lastError),
+        onMessage: (topic, payload) => this.onMessage(rt, topic, payload),
+      },
+      this.d.backoff,
+    );
+    this.runtimes.set(record.id, rt);
+    this.byTemplate.set(record.templateId, rt);
+    rt.conn.start();
+    return rt;
+  }
+
+  private onStatus(rt: Runtime, status: IntegrationRecord['status'], lastError: string | null): void {
+    if (this.runtimes.get(rt.record.id) !== rt) return;
+    const log = this.d.log.child({ integration: rt.record.id });
+    if (status === 'connected') log.info('The Things Stack connected');
+    else log.warn({ lastError }, 'The Things Stack connection %s', status);
+    this.d.bus.publish({
+      type: 'integration',
+      orgId: rt.record.orgId,
+      integrationId: rt.record.id,
+      integrationType: 'tts',
+      templateId: rt.record.templateId,
+      status,
+      lastError,
+    });
+    void this.d.integrations
+      .setStatus(rt.record.id, status, lastError)
+      .catch((err) => log.error({ err }, 'status not saved'));
+    if (status === 'connected')
+      void this.ensureMetafield(rt).catch((err) => log.error({ err }, 'metafield not created'));
+  }
+
+  /** The template gets the "TheThingsNetwork Device" metafield on first connect. */
+  private async ensureMetafield(rt: Runtime): Promise<number> {
+    const model = await this.d.registry.template(rt.record.templateId);
+    if (!model) throw new Error('template is gone');
+    const existing = model.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
+    if (existing) return existing.id;
+    try {
+      const created = await this.d.templates.addMetafield({
+        templateId: rt.record.templateId,
+        name: TTS_DEVICE_METAFIELD,
+        type: 'text',
+        required: false,
+        defaultValue: null,
+      });
+      return created.id;
+    } catch (err) {
+      // Another path created it at the same moment.
+      const again = await this.d.templates.loadModel(rt.record.templateId);
+      const found = again?.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
+      if (!found) throw err;
+      return found.id;
+    } finally {
+      this.d.registry.invalidateTemplate(rt.record.templateId);
+      this.d.bus.broadcast({ type: 'invalidate', entity: 'template', id: rt.record.templateId });
+    }
+  }
+
+  private onMessage(rt: Runtime, topic: string, payload: Buffer): void {
+    const parsed = parseTopic(topic);
+    if (!parsed || parsed.uid !== rt.record.settings.username) return;
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      rt.stats.malformed += 1;
+      this.d.log.warn(
+        { integration: rt.record.id, topic },
+        'The Things Stack sent a message that is not JSON; ignored',
+      );
+      return;
+    }
+    const work =
+      parsed.event === 'up'
+        ? this.onUplink(rt, parsed, body)
+        : parsed.event === 'join'
+          ? this.onJoin(rt, parsed, body)
+          : parsed.event === 'location/solved'
+            ? this.onLocation(rt, parsed, body)
+            : parsed.event.startsWith('down/')
+              ? this.onDownlinkStatus(rt, parsed, body)
+              : Promise.resolve();
+    work.catch((err) => this.d.log.error({ err, integration: rt.record.id, topic }, 'The Things Stack message failed'));
+  }
+
+  private async context(rt: Runtime): Promise<{ model: TemplateModel; metafieldId: number } | undefined> {
+    let model = await this.d.registry.template(rt.record.templateId);
+    if (!model) return undefined;
+    let mf = model.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
+    if (!mf) {
+      await this.ensureMetafield(rt);
+      model = await this.d.registry.template(rt.record.templateId);
+      mf = model?.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
+      if (!model || !mf) return undefined;
+    }
+    return { model, metafieldId: mf.id };
+  }
+
+  /** Finds the device of a TTS device id; creates it on first uplink when allowed. */
+  private async resolveDevice(
+    rt: Runtime,
+    ttsId: string,
+    ctx: { model: TemplateModel; metafieldId: number },
+    create: boolean,
+  ): Promise<DeviceState | undefined> {
+    const cached = rt.devices.get(ttsId);
+    if (cached !== undefined) {
+      const state = await this.d.registry.device(cached);
+      if (
+        state &&
+        state.device.templateId === rt.record.templateId &&
+        state.device.metadata.get(ctx.metafieldId) === ttsId
+      ) {
+        return state;
+      }
+      rt.devices.delete(ttsId);
+    }
+    const inFlight = rt.creating.get(ttsId);
+    if (inFlight) return inFlight;
+    const p = (async () => {
+      // On an id collision the oldest device wins, consistently.
+      const [id] = await this.d.devices.findByMetafield(rt.record.templateId, ctx.metafieldId, ttsId);
+      if (id !== undefined) {
+        rt.devices.set(ttsId, id);
+        return this.d.registry.device(id);
+      }
+      if (!create || !rt.record.settings.autoCreate) return undefined;
+      const token = newDeviceToken();
+      const device = await this.d.devices.create({
+        orgId: rt.record.orgId,
+        templateId: rt.record.templateId,
+        name: ttsId.slice(0, 60),
+        token,
+        tokenHash: hashToken(token),
+        metadata: new Map([[ctx.metafieldId, ttsId]]),
+        now: this.d.clock(),
+      });
+      rt.devices.set(ttsId, device.id);
+      this.d.log.info(
+        { integration: rt.record.id, ttsId, deviceId: device.id },
+        'device created from its first uplink',
+      );
+      return this.d.registry.device(device.id);
+    })();
+    rt.creating.set(ttsId, p);
+    try {
+      return await p;
+    } finally {
+      rt.creating.delete(ttsId);
+    }
+  }
+
+  /** A timeline note, at most one of a kind per device per interval. */
+  private note(rt: Runtime, state: DeviceState, kind: string, data: Record<string, unknown>, ops: WriteOp[]): void {
+    const key = `${state.device.id}:${kind}`;
+    const now = this.d.clock();
+    const last = rt.notes.get(key);
+    if (last !== undefined && now - last < this.d.noteIntervalMs) return;
+    rt.notes.set(key, now);
+    if (rt.notes.size > 50_000) rt.notes.clear();
+    const item = { integration: 'tts', integrationId: rt.record.id, kind, ...data };
+    ops.push({ kind: 'timeline', deviceId: state.device.id, ts: now, type: 'integration_error', data: item });
+  }
+
+  private publishTimeline(state: DeviceState, ops: WriteOp[]): void {
+    for (const op of ops) {
+      if (op.kind !== 'timeline') continue;
+      this.d.bus.publish({
+        type: 'timeline',
+        orgId: state.device.orgId,
+        deviceId: state.device.id,
+        item: { ts: op.ts, type: op.type, ...op.data },
+      });
+    }
+  }
+
+  private async onUplink(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
+    const ctx = await this.context(rt);
+    if (!ctx) return;
+    const now = this.d.clock();
+    const mapped = mapUplink(ctx.model, rt.record.settings, body, now);
+    if (!mapped) {
+      rt.stats.malformed += 1;
+      return;
+    }
+    rt.stats.uplinks += 1;
+    const state = await this.resolveDevice(rt, topic.deviceId, ctx, true);
+    if (!state) return;
+    const prepared = this.d.ingest.prepare(mapped.values);
+    const ops: WriteOp[] = [];
+    if (mapped.firmwareVersion !== undefined && mapped.firmwareVersion !== state.device.firmwareVersion) {
+      state.device.firmwareVersion = mapped.firmwareVersion;
+      ops.push({ kind: 'firmware', deviceId: state.device.id, version: mapped.firmwareVersion });
+    }
+    if (prepared.rejected.length > 0) {
+      this.note(
+        rt,
+        state,
+        'rejected_values',
+        {
+          message: `Uplink values that do not fit their datastream were skipped: ${prepared.rejected
+            .map((r) => `${r.datastream.name} (${r.datastream.type}) ← ${JSON.stringify(r.raw)?.slice(0, 60)}`)
+            .join('; ')}`,
+          values: prepared.rejected.map((r) => ({ pin: r.datastream.pin, name: r.datastream.name, raw: r.raw })),
+        },
+        ops,
+      );
+    }
+    if (mapped.formatterMissing) {
+      const fPort = (body as { uplink_message?: { f_port?: unknown } }).uplink_message?.f_port;
+      this.note(
+        rt,
+        state,
+        'formatter_missing',
+        {
+          message: `An uplink on f_port ${String(fPort)} carried a payload but no decoded_payload: the payload formatter in The Things Stack is missing or failed`,
+        },
+        ops,
+      );
+    }
+    for (const u of mapped.unmatched) {
+      const cur = rt.unmatched.get(u.key);
+      if (cur) {
+        cur.count += 1;
+        cur.lastValue = u.value;
+        cur.lastSeenAt = now;
+        cur.ttsDeviceId = topic.deviceId;
+      } else if (rt.unmatched.size < MAX_UNMATCHED) {
+        rt.unmatched.set(u.key, {
+          key: u.key,
+          count: 1,
+          lastValue: u.value,
+          lastSeenAt: now,
+          ttsDeviceId: topic.deviceId,
+        });
+      }
+    }
+    await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'tts', ops);
+    this.publishTimeline(state, ops);
+  }
+
+  private async onJoin(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
+    const ctx = await this.context(rt);
+    if (!ctx) return;
+    const state = await this.resolveDevice(rt, topic.deviceId, ctx, false);
+    if (!state) return;
+    const ts = parseRfc3339((body as { received_at?: unknown }).received_at) ?? this.d.clock();
+    const ops: WriteOp[] = [
+      { kind: 'timeline', deviceId: state.device.id, ts, type: 'join', data: { integration: 'tts' } },
+    ];
+    await this.d.ingest.touch(state, ctx.model, 'tts', ops);
+    this.publishTimeline(state, ops);
+  }
+
+  private async onLocation(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
+    const solved = (body as { location_solved?: { service?: unknown; location?: Record<string, unknown> } })
+      .location_solved;
+    const lat = solved?.location?.latitude;
+    const lon = solved?.location?.longitude;
+    if (typeof lat !== 'number' || typeof lon !== 'number') return;
+    const ctx = await this.context(rt);
+    if (!ctx) return;
+    const state = await this.resolveDevice(rt, topic.deviceId, ctx, false);
+    if (!state) return;
+    const ts = parseRfc3339((body as { received_at?: unknown }).received_at) ?? this.d.clock();
+    const loc = ctx.model.datastreams.find((d) => d.type === 'location');
+    const ops: WriteOp[] = [
+      {
+        kind: 'timeline',
+        deviceId: state.device.id,
+        ts,
+        type: 'location_solved',
+        data: { integration: 'tts', service: solved?.service ?? null, latitude: lat, longitude: lon },
+      },
+    ];
+    const prepared = loc ? this.d.ingest.prepare([{ datastream: loc, raw: [lon, lat], ts }]) : { accepted: [] };
+    await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'tts', ops);
+    this.publishTimeline(state, ops);
+  }
+
+  private async onDownlinkStatus(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
+    const status = topic.event.slice('down/'.length);
+    const b = body as Record<string, any>;
+    const inner = b[`downlink_${status}`] ?? b.downlink_queue_invalidated;
+    const correlationId =
+      ourCorrelationId(b.correlation_ids) ??
+      ourCorrelationId(inner?.correlation_ids) ??
+      ourCorrelationId(inner?.downlink?.correlation_ids);
+    if (!correlationId) return;
+    const where = rt.correlations.get(correlationId);
+    const ctx = await this.context(rt);
+    if (!ctx) return;
+    const state = where
+      ? await this.d.registry.device(where.deviceId)
+      : await this.resolveDevice(rt, topic.deviceId, ctx, false);
+    if (!state) return;
+    if (where && (status === 'sent' || status === 'failed')) {
+      const pending = rt.pending.get(where.deviceId);
+      const p = pending?.get(where.pin);
+      if (p && ourCorrelationId(p.correlation_ids) === correlationId) pending!.delete(where.pin);
+    }
+    const error = status === 'failed' ? inner?.error : undefined;
+    const data: Record<string, unknown> = {
+      integration: 'tts',
+      correlationId,
+      status,
+      ...(where ? { pin: where.pin } : {}),
+    };
+    if (error) data.error = String(error.message_format ?? error.name ?? 'failed');
+    const ops: WriteOp[] = [
+      { kind: 'timeline', deviceId: state.device.id, ts: this.d.clock(), type: 'downlink_status', data },
+    ];
+    await this.d.writer.write(ops);
+    this.publishTimeline(state, ops);
+  }
+
+  /** Every accepted value that did not come from the device goes down as one downlink. */
+  private onValue(e: ValueEvent): void {
+    if (NO_DOWNLINK.has(e.source)) return;
+    const rt = this.byTemplate.get(e.templateId);
+    if (!rt) return;
+    void this.sendDownlink(rt, e).catch((err) =>
+      this.d.log.error({ err, integration: rt.record.id }, 'downlink to The Things Stack failed'),
+    );
+  }
+
+  private async sendDownlink(rt: Runtime, e: ValueEvent): Promise<void> {
+    const ctx = await this.context(rt);
+    if (!ctx) return;
+    const state = await this.d.registry.device(e.deviceId);
+    const ds = ctx.model.byPin.get(e.pin);
+    const ttsId = state?.device.metadata.get(ctx.metafieldId);
+    if (!state || !ds || typeof ttsId !== 'string' || ttsId === '') return;
+    const correlationId = crypto.randomUUID();
+    const downlink = buildDownlink(rt.record.settings, ds, e.value, e.ts, correlationId);
+    const uid = rt.record.settings.username;
+    let published: boolean;
+    let mode: 'push' | 'replace';
+    if (rt.record.settings.coalesce) {
+      mode = 'replace';
+      let pending = rt.pending.get(state.device.id);
+      if (!pending) {
+        pending = new Map();
+        rt.pending.set(state.device.id, pending);
+      }
+      pending.set(ds.pin, downlink);
+      published = rt.conn.publish(deviceTopic(uid, ttsId, 'down/replace'), { downlinks: [...pending.values()] });
+    } else {
+      mode = 'push';
+      published = rt.conn.publish(deviceTopic(uid, ttsId, 'down/push'), { downlinks: [downlink] });
+    }
+    if (published) {
+      rt.stats.downlinks += 1;
+      rt.correlations.set(correlationId, { deviceId: state.device.id, pin: ds.pin });
+      if (rt.correlations.size > MAX_CORRELATIONS) {
+        const oldest = rt.correlations.keys().next().value;
+        if (oldest !== undefined) rt.correlations.delete(oldest);
+      }
+    }
+    const ops: WriteOp[] = [
+      {
+        kind: 'timeline',
+        deviceId: state.device.id,
+        ts: this.d.clock(),
+        type: 'downlink',
+        data: {
+          integration: 'tts',
+          correlationId,
+          pin: ds.pin,
+          name: ds.name,
+          value: e.value,
+          mode,
+          status: published ? 'published' : 'not_sent',
+          ...(published ? {} : { error: `The Things Stack is ${rt.conn.status}: the downlink was not sent` }),
+        },
+      },
+    ];
+    await this.d.writer.write(ops);
+    this.publishTimeline(state, ops);
+  }
+}
