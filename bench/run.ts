@@ -15,7 +15,10 @@
  *   BENCH_DURATION=10 BENCH_WARMUP=2 BENCH_CONNECTIONS=50 BENCH_PIPELINING=1 BENCH_DEVICES=50
  *   PINWHEEL_SQLITE_SYNCHRONOUS=FULL|NORMAL   (passed to the server; default FULL)
  *   BENCH_CPU_PROF=<dir>   run the server with --cpu-prof, profiles written to <dir>
- *   BENCH_ONLY=pinwheel|bare   skip the other target
+ *   BENCH_ONLY=http|tts        run only the device-API (HTTP) or The Things Stack section
+ *                              (default: both, HTTP first)
+ *   BENCH_ONLY=pinwheel|bare   HTTP section only, and only that target
+ *   BENCH_TTS_*                see bench/tts.ts
  *
  * Only 127.0.0.1 is loaded; the whole run is bounded by a watchdog and stops by itself.
  */
@@ -28,6 +31,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Request, type Result } from 'autocannon';
 import SqliteDatabase from 'better-sqlite3';
+import { runTtsBench, TTS_BUDGET_SECONDS } from './tts.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -47,12 +51,17 @@ const PIPELINING = intEnv('BENCH_PIPELINING', 1);
 const DEVICES = intEnv('BENCH_DEVICES', 50);
 const SYNCHRONOUS = process.env.PINWHEEL_SQLITE_SYNCHRONOUS || 'FULL';
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
-const ONLY = process.env.BENCH_ONLY;
+const ONLY = process.env.BENCH_ONLY || undefined;
+if (ONLY !== undefined && !['http', 'tts', 'pinwheel', 'bare'].includes(ONLY)) {
+  throw new Error(`BENCH_ONLY must be http, tts, pinwheel or bare, got ${ONLY}`);
+}
+const RUN_HTTP = ONLY !== 'tts';
+const RUN_TTS = ONLY === undefined || ONLY === 'tts';
 const TARGET_RATIO = 0.7;
 const ADMIN = { email: 'bench@example.com', password: 'bench-password-123' };
 
 /** Hard upper bound for the whole run. */
-const WATCHDOG_MS = (2 * (WARMUP + DURATION) + 120) * 1000;
+const WATCHDOG_MS = ((RUN_HTTP ? 2 * (WARMUP + DURATION) + 120 : 0) + (RUN_TTS ? TTS_BUDGET_SECONDS : 0)) * 1000;
 
 const children = new Set<ChildProcess>();
 let tempDir: string | undefined;
@@ -332,7 +341,37 @@ function printTable(rows: Array<{ name: string; m: Measured }>): void {
 async function main(): Promise<number> {
   const failures: string[] = [];
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pinwheel-bench-'));
-  const dataDir = path.join(tempDir, 'data');
+  if (RUN_HTTP) await httpSection(path.join(tempDir, 'data'), failures);
+  if (RUN_TTS) {
+    if (RUN_HTTP) console.log('');
+    failures.push(
+      ...(await runTtsBench({
+        root: ROOT,
+        host: HOST,
+        dataDir: path.join(tempDir, 'tts-data'),
+        admin: ADMIN,
+        log,
+        freePort,
+        startPinwheel,
+        waitHealthy,
+        api,
+        stopChild,
+        track,
+        pipeOutput,
+        procCpuSeconds,
+      })),
+    );
+  }
+  if (failures.length > 0) {
+    for (const f of failures) console.log(`CHECK FAILED: ${f}`);
+    return 1;
+  }
+  console.log('checks: ok');
+  return 0;
+}
+
+/** Device-API writes: Pinwheel against a bare node:http server. */
+async function httpSection(dataDir: string, failures: string[]): Promise<void> {
   console.log(
     `Pinwheel device-API write benchmark: ${CONNECTIONS} connections, pipelining ${PIPELINING}, ` +
       `${WARMUP} s warm-up + ${DURATION} s per target, ${DEVICES} devices, SQLite synchronous=${SYNCHRONOUS}, ` +
@@ -423,13 +462,6 @@ async function main(): Promise<number> {
   if (storedPoints > acked + inFlight)
     failures.push(`${storedPoints} points stored, more than ${acked} + ${inFlight} in flight`);
   if (CPU_PROF_DIR) console.log(`server CPU profiles in ${CPU_PROF_DIR}`);
-
-  if (failures.length > 0) {
-    for (const f of failures) console.log(`CHECK FAILED: ${f}`);
-    return 1;
-  }
-  console.log('checks: ok');
-  return 0;
 }
 
 async function cleanUp(): Promise<void> {

@@ -337,7 +337,7 @@ export class TtsService {
           ? this.onJoin(rt, parsed, body)
           : parsed.event === 'location/solved'
             ? this.onLocation(rt, parsed, body)
-            : parsed.event.startsWith('down/')
+            : parsed.event.startsWith('down/') && parsed.event !== 'down/push' && parsed.event !== 'down/replace'
               ? this.onDownlinkStatus(rt, parsed, body)
               : Promise.resolve();
     work.catch((err) => this.d.log.error({ err, integration: rt.record.id, topic }, 'The Things Stack message failed'));

@@ -60,7 +60,7 @@ export function flattenPayload(data: Record<string, Json>, flatten: boolean): Ar
       return;
     }
     if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(`${prefix}[${i}]`, item, depth + 1));
+      for (const [i, item] of v.entries()) walk(`${prefix}[${i}]`, item, depth + 1);
       return;
     }
     const obj = v as Record<string, Json>;
@@ -173,12 +173,16 @@ export function mapUplink(
   } else {
     // 1. Explicit mapping, per integration: key or dotted path → pin or name.
     const entries = flattenPayload(decoded, settings.flatten);
-    const byKey = new Map(entries);
+    // First occurrence wins: an exact top-level key comes before a flattened path spelled the same.
+    const byKey = new Map<string, Json>();
+    for (const [k, v] of entries) if (!byKey.has(k)) byKey.set(k, v);
     for (const [key, target] of Object.entries(settings.mapping)) {
       const ds = resolveDatastream(model, target);
       if (ds && byKey.has(key) && byKey.get(key) !== null) assign(ds, byKey.get(key));
     }
     const mappedKeys = new Set(Object.keys(settings.mapping));
+    // Keys whose whole object went to a datastream ({value, unit} wrappers): their sub-paths are not "unmatched".
+    const consumed: string[] = Object.keys(settings.mapping).filter((k) => byKey.has(k) && byKey.get(k) !== null);
     // 2. Keys and paths by datastream name, then by pin.
     for (const [key, value] of entries) {
       if (key === FIRMWARE_KEY) {
@@ -188,9 +192,12 @@ export function mapUplink(
       if (value === null || value === undefined) continue;
       if (mappedKeys.has(key)) continue;
       const ds = resolveDatastream(model, key);
-      if (ds) assign(ds, value);
-      else out.unmatched.push({ key, value });
+      if (ds) {
+        assign(ds, value);
+        consumed.push(key);
+      } else out.unmatched.push({ key, value });
     }
+    out.unmatched = out.unmatched.filter((u) => !consumed.some((k) => u.key.startsWith(`${k}.`)));
     // 3. A location datastream left empty takes lat/lon pairs or gps_N objects.
     const loc = model.datastreams.find((d) => d.type === 'location');
     if (loc && !assigned.has(loc.id)) {
@@ -211,9 +218,9 @@ export function mapUplink(
   if (signal) {
     const rssiDs = model.byName.get(RSSI_DATASTREAM);
     const snrDs = model.byName.get(SNR_DATASTREAM);
-    const fit = (ds: Datastream, n: number) => (ds.type === 'integer' ? Math.round(n) : n);
-    if (rssiDs && signal.rssi !== undefined) assign(rssiDs, fit(rssiDs, signal.rssi));
-    if (snrDs) assign(snrDs, fit(snrDs, signal.snr));
+    const toType = (ds: Datastream, n: number) => (ds.type === 'integer' ? Math.round(n) : n);
+    if (rssiDs && signal.rssi !== undefined) assign(rssiDs, toType(rssiDs, signal.rssi));
+    if (snrDs) assign(snrDs, toType(snrDs, signal.snr));
   }
   return out;
 }
