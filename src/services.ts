@@ -6,6 +6,7 @@ import { RedisBus } from './bus/redis-bus.ts';
 import type { Config } from './config.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { Registry } from './ingest/registry.ts';
+import { type Leadership, RedisLeadership, SoloLeadership } from './integrations/leadership.ts';
 import { TtsService } from './integrations/tts/tts-service.ts';
 import { Lifecycle } from './lifecycle/lifecycle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
@@ -46,6 +47,7 @@ export interface ServiceOverrides {
   pgSchema?: string;
   clock?: () => number;
   bus?: EventBus;
+  leadership?: Leadership;
 }
 
 export async function createServices(config: Config, log: Logger, o: ServiceOverrides = {}): Promise<Services> {
@@ -84,7 +86,7 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
     if (!isRemote(e)) return;
     if (e.type === 'invalidate') {
       if (e.entity === 'template') registry.invalidateTemplate(e.id);
-      else registry.invalidateDevice(Number(e.id));
+      else if (e.entity === 'device') registry.invalidateDevice(Number(e.id));
     } else if (e.type === 'value' && DEVICE_SOURCES.has(e.source)) {
       // Another instance heard from this device: keep our offline timer from firing early.
       void registry.template(e.templateId).then((m) => {
@@ -106,6 +108,14 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
   await lifecycle.start(devices, config.lifecycleSweepMs);
 
   const integrations = new IntegrationsRepo(db.kysely, box);
+  // With several instances (Redis), one holds the integrations' connections at a time.
+  const leadership =
+    o.leadership ??
+    (config.redisUrl
+      ? RedisLeadership.connect(config.redisUrl, 'pinwheel:leader:integrations', 15_000, (err) =>
+          log.warn({ err }, 'integration leadership: Redis error'),
+        )
+      : new SoloLeadership());
   const tts = new TtsService({
     integrations,
     templates,
@@ -116,8 +126,14 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
     bus,
     log: log.child({ component: 'tts' }),
     clock,
+    leadership,
     backoff: { minMs: config.ttsReconnectMinMs, maxMs: config.ttsReconnectMaxMs },
     noteIntervalMs: config.integrationNoteIntervalMs,
+  });
+  bus.subscribe((e) => {
+    if (isRemote(e) && e.type === 'invalidate' && e.entity === 'integration') {
+      void tts.reload(Number(e.id), e.action).catch((err) => log.error({ err }, 'integration reload failed'));
+    }
   });
   await tts.start();
 

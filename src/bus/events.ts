@@ -66,8 +66,10 @@ export interface IntegrationEvent {
 /** Cache invalidation between instances. */
 export interface InvalidateEvent {
   type: 'invalidate';
-  entity: 'device' | 'template';
+  entity: 'device' | 'template' | 'integration';
   id: string;
+  /** For integrations: also retry the connection now. */
+  action?: 'connect';
 }
 
 export type BusEvent = ValueEvent | StatusEvent | TimelineEvent | PropertyEvent | IntegrationEvent | InvalidateEvent;

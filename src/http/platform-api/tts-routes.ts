@@ -85,7 +85,7 @@ export function registerTtsRoutes(app: FastifyInstance, s: Services): void {
     '/api/v1/integrations/tts',
     { schema: { ...I, summary: 'List The Things Stack applications' } },
     async (req) => ({
-      items: s.tts.list(currentUser(req).orgId),
+      items: await s.tts.list(currentUser(req).orgId),
     }),
   );
 
@@ -138,6 +138,6 @@ export function registerTtsRoutes(app: FastifyInstance, s: Services): void {
         params: idParam,
       },
     },
-    async (req) => ({ items: s.tts.unmatched(currentUser(req).orgId, (req.params as { id: number }).id) }),
+    async (req) => ({ items: await s.tts.unmatched(currentUser(req).orgId, (req.params as { id: number }).id) }),
   );
 }

@@ -11,6 +11,7 @@ import type { DevicesRepo } from '../../store/devices-repo.ts';
 import type { IntegrationRecord, IntegrationsRepo } from '../../store/integrations-repo.ts';
 import type { TemplatesRepo } from '../../store/templates-repo.ts';
 import type { WriteOp } from '../../store/write-ops.ts';
+import type { Leadership } from '../leadership.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { TtsConnection } from './connection.ts';
 import { buildDownlink, ourCorrelationId, type TtsDownlink } from './downlink-builder.ts';
@@ -28,6 +29,7 @@ export interface TtsDeps {
   bus: EventBus;
   log: Logger;
   clock: () => number;
+  leadership: Leadership;
   backoff: BackoffOptions;
   /** Least time between two timeline notes of one kind on one device. */
   noteIntervalMs: number;
@@ -79,34 +81,101 @@ export class TtsService {
     this.unsubscribe = this.d.bus.subscribe((e) => {
       if (e.type === 'value') this.onValue(e);
     });
-    for (const record of await this.d.integrations.list<TtsSettings>('tts')) this.launch(record);
+    this.d.leadership.onChange((leading) => {
+      const work = leading ? this.launchAll() : this.stopAll();
+      work.catch((err) => this.d.log.error({ err }, 'integration hand-over failed'));
+    });
+    await this.d.leadership.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
-    await Promise.all([...this.runtimes.values()].map((rt) => rt.conn.stop()));
+    await this.d.leadership.stop();
+    await this.stopAll();
+  }
+
+  /** This instance became the leader: open every application's connection. */
+  private async launchAll(): Promise<void> {
+    for (const record of await this.d.integrations.list<TtsSettings>('tts')) {
+      if (!this.runtimes.has(record.id)) this.launch(record);
+    }
+  }
+
+  private async stopAll(): Promise<void> {
+    const all = [...this.runtimes.values()];
     this.runtimes.clear();
     this.byTemplate.clear();
+    await Promise.all(all.map((rt) => rt.conn.stop()));
+  }
+
+  /**
+   * An application card changed (here or on another instance): the leader brings its
+   * connection in line with the database; other instances have nothing to do.
+   */
+  async reload(id: number, action?: 'connect'): Promise<void> {
+    if (!this.d.leadership.leading) return;
+    const record = await this.d.integrations.get<TtsSettings>(id);
+    const rt = this.runtimes.get(id);
+    if (!record || record.type !== 'tts') {
+      if (rt) await this.drop(rt);
+      return;
+    }
+    if (!rt) {
+      this.launch({ ...record, status: 'not_connected', lastError: null });
+      return;
+    }
+    const s = rt.record.settings;
+    const reconnect =
+      record.secret !== rt.record.secret ||
+      (['host', 'port', 'tls', 'username'] as const).some((k) => record.settings[k] !== s[k]);
+    if (reconnect) {
+      await this.drop(rt);
+      this.launch({ ...record, status: 'not_connected', lastError: null });
+    } else {
+      rt.record = record;
+      if (action === 'connect') rt.conn.reconnectNow();
+    }
+  }
+
+  private async drop(rt: Runtime): Promise<void> {
+    this.runtimes.delete(rt.record.id);
+    if (this.byTemplate.get(rt.record.templateId) === rt) this.byTemplate.delete(rt.record.templateId);
+    await rt.conn.stop();
+  }
+
+  /** Applies a change here and tells the other instances. */
+  private async changed(id: number, action?: 'connect'): Promise<void> {
+    await this.reload(id, action);
+    this.d.bus.broadcast({ type: 'invalidate', entity: 'integration', id: String(id), ...(action ? { action } : {}) });
   }
 
   // ---- API ----------------------------------------------------------------------------
 
-  list(orgId: number): Array<Record<string, unknown>> {
-    return [...this.runtimes.values()].filter((rt) => rt.record.orgId === orgId).map((rt) => this.toJson(rt));
+  async list(orgId: number): Promise<Array<Record<string, unknown>>> {
+    return (await this.d.integrations.list<TtsSettings>('tts', orgId)).map((r) => this.toJson(r));
   }
 
-  get(orgId: number, id: number): Record<string, unknown> {
-    return this.toJson(this.own(orgId, id));
+  private async ownRecord(orgId: number, id: number): Promise<IntegrationRecord<TtsSettings>> {
+    const r = await this.d.integrations.get<TtsSettings>(id);
+    if (!r || r.orgId !== orgId || r.type !== 'tts') throw notFound('Integration');
+    return r;
   }
 
-  unmatched(orgId: number, id: number): UnmatchedKey[] {
-    return [...this.own(orgId, id).unmatched.values()].sort((a, b) => b.count - a.count);
+  async get(orgId: number, id: number): Promise<Record<string, unknown>> {
+    return this.toJson(await this.ownRecord(orgId, id));
+  }
+
+  /** Unmatched keys as seen by the instance that holds the connection (this one, or none). */
+  async unmatched(orgId: number, id: number): Promise<UnmatchedKey[]> {
+    await this.ownRecord(orgId, id);
+    const rt = this.runtimes.get(id);
+    return rt ? [...rt.unmatched.values()].sort((a, b) => b.count - a.count) : [];
   }
 
   async create(orgId: number, templateId: string, input: TtsInput, now: number): Promise<Record<string, unknown>> {
     const { apiKey, name, ...rest } = input;
     const settings: TtsSettings = { ...rest, port: input.port ?? (input.tls ? 8883 : 1883) };
-    this.assertFree(templateId, settings);
+    await this.assertFree(templateId, settings);
     let record: IntegrationRecord<TtsSettings>;
     try {
       record = await this.d.integrations.create<TtsSettings>({
@@ -125,7 +194,8 @@ export class TtsService {
       }
       throw err;
     }
-    return this.toJson(this.launch(record));
+    await this.changed(record.id);
+    return this.toJson(record);
   }
 
   async update(
@@ -134,63 +204,43 @@ export class TtsService {
     patch: Partial<TtsSettings> & { apiKey?: string; name?: string },
     now: number,
   ): Promise<Record<string, unknown>> {
-    const rt = this.own(orgId, id);
+    const current = await this.ownRecord(orgId, id);
     const { apiKey, name, ...settingsPatch } = patch;
-    const settings: TtsSettings = { ...rt.record.settings, ...settingsPatch };
-    if (
-      settingsPatch.tls !== undefined &&
-      settingsPatch.port === undefined &&
-      rt.record.settings.tls !== settings.tls
-    ) {
+    const settings: TtsSettings = { ...current.settings, ...settingsPatch };
+    if (settingsPatch.tls !== undefined && settingsPatch.port === undefined && current.settings.tls !== settings.tls) {
       settings.port = settings.tls ? 8883 : 1883;
     }
-    this.assertFree(rt.record.templateId, settings, id);
+    await this.assertFree(current.templateId, settings, id);
     await this.d.integrations.update(
       id,
       { settings, ...(name ? { name } : {}), ...(apiKey ? { secret: apiKey } : {}) },
       now,
     );
-    const needsReconnect =
-      apiKey !== undefined ||
-      (['host', 'port', 'tls', 'username'] as const).some((k) => settings[k] !== rt.record.settings[k]);
-    const record: IntegrationRecord<TtsSettings> = {
-      ...rt.record,
-      settings,
-      name: name ?? rt.record.name,
-      secret: apiKey ?? rt.record.secret,
-      updatedAt: now,
-    };
-    if (needsReconnect) {
-      await rt.conn.stop();
-      this.runtimes.delete(id);
-      this.byTemplate.delete(rt.record.templateId);
-      return this.toJson(this.launch({ ...record, status: 'not_connected', lastError: null }));
-    }
-    rt.record = record;
-    return this.toJson(rt);
+    await this.changed(id);
+    return this.toJson(await this.ownRecord(orgId, id));
   }
 
   async remove(orgId: number, id: number): Promise<void> {
-    const rt = this.own(orgId, id);
-    await rt.conn.stop();
-    this.runtimes.delete(id);
-    this.byTemplate.delete(rt.record.templateId);
+    await this.ownRecord(orgId, id);
     await this.d.integrations.delete(id);
+    await this.changed(id);
   }
 
-  connectNow(orgId: number, id: number): Record<string, unknown> {
-    const rt = this.own(orgId, id);
-    rt.conn.reconnectNow();
-    return this.toJson(rt);
+  async connectNow(orgId: number, id: number): Promise<Record<string, unknown>> {
+    await this.ownRecord(orgId, id);
+    await this.changed(id, 'connect');
+    return this.toJson(await this.ownRecord(orgId, id));
   }
 
   /** The template is being deleted: its application card goes with it. */
   async dropTemplate(templateId: string): Promise<void> {
     const rt = this.byTemplate.get(templateId);
-    if (!rt) return;
-    await rt.conn.stop();
-    this.runtimes.delete(rt.record.id);
-    this.byTemplate.delete(templateId);
+    if (rt) await this.drop(rt);
+    for (const r of await this.d.integrations.list<TtsSettings>('tts')) {
+      if (r.templateId === templateId) {
+        this.d.bus.broadcast({ type: 'invalidate', entity: 'integration', id: String(r.id) });
+      }
+    }
   }
 
   /** Forget cached TTS → device routes of a template (device deleted or metadata edited). */
@@ -203,39 +253,35 @@ export class TtsService {
 
   // ---- internals ------------------------------------------------------------------------
 
-  private own(orgId: number, id: number): Runtime {
-    const rt = this.runtimes.get(id);
-    if (!rt || rt.record.orgId !== orgId) throw notFound('Integration');
-    return rt;
-  }
-
   /** One application per template, and one template per application. */
-  private assertFree(templateId: string, s: TtsSettings, selfId?: number): void {
-    for (const rt of this.runtimes.values()) {
-      if (rt.record.id === selfId) continue;
-      const o = rt.record.settings;
+  private async assertFree(templateId: string, s: TtsSettings, selfId?: number): Promise<void> {
+    for (const other of await this.d.integrations.list<TtsSettings>('tts')) {
+      if (other.id === selfId) continue;
+      const o = other.settings;
       if (o.host.toLowerCase() === s.host.toLowerCase() && o.username === s.username) {
         throw conflict(
-          `The Things Stack application ${s.username} on ${s.host} is already connected to template ${rt.record.templateId}; one application serves one template, or new devices could not be placed`,
+          `The Things Stack application ${s.username} on ${s.host} is already connected to template ${other.templateId}; one application serves one template, or new devices could not be placed`,
         );
       }
-      if (rt.record.templateId === templateId) {
+      if (other.templateId === templateId) {
         throw conflict('this template already has a The Things Stack application');
       }
     }
   }
 
-  private toJson(rt: Runtime): Record<string, unknown> {
-    const r = rt.record;
+  /** Public view: settings and live status (from the connection here, or as the leader last saved it). */
+  private toJson(r: IntegrationRecord<TtsSettings>): Record<string, unknown> {
+    const rt = this.runtimes.get(r.id);
+    const record = rt?.record ?? r;
     return {
-      id: r.id,
-      templateId: r.templateId,
-      name: r.name,
-      ...r.settings,
-      status: rt.conn.status,
-      lastError: rt.conn.lastError,
-      stats: { ...rt.stats },
-      createdAt: r.createdAt,
+      id: record.id,
+      templateId: record.templateId,
+      name: record.name,
+      ...record.settings,
+      status: rt ? rt.conn.status : r.status,
+      lastError: rt ? rt.conn.lastError : r.lastError,
+      stats: rt ? { ...rt.stats } : null,
+      createdAt: record.createdAt,
       updatedAt: r.updatedAt,
     };
   }
