@@ -38,7 +38,7 @@ describe.each(variants)('storage on $label', ({ backend, env }) => {
         t.s.ingest.commit(state, model, t.s.ingest.prepare([{ datastream: ds, raw: i }]).accepted, 'http'),
       ),
     );
-    expect(t.s.writer.commits - before).toBe(1);
+    expect(t.s.writer.commits - before, `commits for ${N} writes issued in one turn`).toBe(1);
     const h = await t.api('GET', `/api/v1/devices/${deviceId}/history?pin=V1&limit=1000&from=0`);
     expect(h.body.points.map((p: [number, number]) => p[1]).sort((a: number, b: number) => a - b)).toEqual(
       Array.from({ length: N }, (_, i) => i),
