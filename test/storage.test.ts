@@ -96,8 +96,7 @@ describe.each(variants)('storage on $label', ({ backend, env }) => {
     expect(dev.body.token).toBe(token);
   });
 
-  it('stores device tokens encrypted, never in clear text', async () => {
-    if (backend.name !== 'sqlite') return;
+  it.skipIf(backend.name !== 'sqlite')('stores device tokens encrypted, never in clear text', async () => {
     const t = await startApp(backend, { env });
     cleanups.push(() => t.close());
     const { token } = await seedDevice(t, [{ name: 'n', pin: 'V1', type: 'integer' }]);
