@@ -24,6 +24,8 @@ export interface ValueEvent {
   value: StoredValue;
   ts: number;
   source: ValueSource;
+  /** The datastream's latest value before this one (undefined when it had none). */
+  previous?: StoredValue;
 }
 
 export interface StatusEvent {

@@ -110,12 +110,15 @@ export class IngestPipeline {
     }
     await this.writer.write(ops);
     // Memory follows the database: a value is visible only once it is durable.
+    const previous: Array<StoredValue | undefined> = [];
     for (const v of values) {
       const cur = state.latest.get(v.datastream.pin);
+      previous.push(cur?.value);
       if (!cur || v.ts >= cur.ts) state.latest.set(v.datastream.pin, { value: v.value, ts: v.ts });
     }
     for (const e of events) this.bus.publish(e);
-    for (const v of values) {
+    for (const [i, v] of values.entries()) {
+      const prev = previous[i];
       this.bus.publish({
         type: 'value',
         orgId: device.orgId,
@@ -126,6 +129,7 @@ export class IngestPipeline {
         value: v.value,
         ts: v.ts,
         source,
+        ...(prev !== undefined ? { previous: prev } : {}),
       });
     }
   }
