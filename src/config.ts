@@ -59,6 +59,19 @@ export const configSchema = z.object({
   PINWHEEL_TTS_RECONNECT_MIN_MS: intFromEnv(1000, 10),
   PINWHEEL_TTS_RECONNECT_MAX_MS: intFromEnv(60_000, 10),
   PINWHEEL_INTEGRATION_NOTE_INTERVAL_MS: intFromEnv(600_000, 0),
+  PINWHEEL_PARTICLE_API_URL: z.string().url().default('https://api.particle.io'),
+  PINWHEEL_PARTICLE_RECONNECT_MIN_MS: intFromEnv(2000, 10),
+  PINWHEEL_PARTICLE_RECONNECT_MAX_MS: intFromEnv(120_000, 10),
+  PINWHEEL_PARTICLE_IDLE_TIMEOUT_MS: intFromEnv(60_000, 100),
+  PINWHEEL_WEBHOOK_PER_MINUTE: intFromEnv(10, 1, 6000),
+  PINWHEEL_WEBHOOK_TIMEOUT_MS: intFromEnv(10_000, 10, 600_000),
+  PINWHEEL_WEBHOOK_MAX_ATTEMPTS: intFromEnv(5, 1, 100),
+  PINWHEEL_WEBHOOK_RETRY_BASE_MS: intFromEnv(5_000, 1),
+  PINWHEEL_WEBHOOK_RETRY_MAX_MS: intFromEnv(300_000, 1),
+  PINWHEEL_WEBHOOK_DISABLE_AFTER: intFromEnv(10, 0, 1_000_000),
+  PINWHEEL_WEBHOOK_POLL_MS: intFromEnv(1000, 10),
+  PINWHEEL_WEBHOOK_CONCURRENCY: intFromEnv(8, 1, 1000),
+  PINWHEEL_WEBHOOK_LOG_KEEP: intFromEnv(500, 10),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -86,6 +99,21 @@ export interface Config {
   ttsReconnectMinMs: number;
   ttsReconnectMaxMs: number;
   integrationNoteIntervalMs: number;
+  particleApiUrl: string;
+  particleReconnectMinMs: number;
+  particleReconnectMaxMs: number;
+  particleIdleTimeoutMs: number;
+  webhooks: {
+    perMinute: number;
+    timeoutMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    disableAfter: number;
+    pollMs: number;
+    concurrency: number;
+    logKeep: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -135,5 +163,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ttsReconnectMinMs: c.PINWHEEL_TTS_RECONNECT_MIN_MS,
     ttsReconnectMaxMs: Math.max(c.PINWHEEL_TTS_RECONNECT_MAX_MS, c.PINWHEEL_TTS_RECONNECT_MIN_MS),
     integrationNoteIntervalMs: c.PINWHEEL_INTEGRATION_NOTE_INTERVAL_MS,
+    particleApiUrl: c.PINWHEEL_PARTICLE_API_URL.replace(/\/+$/, ''),
+    particleReconnectMinMs: c.PINWHEEL_PARTICLE_RECONNECT_MIN_MS,
+    particleReconnectMaxMs: Math.max(c.PINWHEEL_PARTICLE_RECONNECT_MAX_MS, c.PINWHEEL_PARTICLE_RECONNECT_MIN_MS),
+    particleIdleTimeoutMs: c.PINWHEEL_PARTICLE_IDLE_TIMEOUT_MS,
+    webhooks: {
+      perMinute: c.PINWHEEL_WEBHOOK_PER_MINUTE,
+      timeoutMs: c.PINWHEEL_WEBHOOK_TIMEOUT_MS,
+      maxAttempts: c.PINWHEEL_WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: c.PINWHEEL_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: Math.max(c.PINWHEEL_WEBHOOK_RETRY_MAX_MS, c.PINWHEEL_WEBHOOK_RETRY_BASE_MS),
+      disableAfter: c.PINWHEEL_WEBHOOK_DISABLE_AFTER,
+      pollMs: c.PINWHEEL_WEBHOOK_POLL_MS,
+      concurrency: c.PINWHEEL_WEBHOOK_CONCURRENCY,
+      logKeep: c.PINWHEEL_WEBHOOK_LOG_KEEP,
+    },
   };
 }

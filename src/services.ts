@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import { IngestPipeline } from './ingest/pipeline.ts';
 import { Registry } from './ingest/registry.ts';
 import { type Leadership, RedisLeadership, SoloLeadership } from './integrations/leadership.ts';
+import { ParticleService } from './integrations/particle/particle-service.ts';
 import { TtsService } from './integrations/tts/tts-service.ts';
 import { Lifecycle } from './lifecycle/lifecycle.ts';
 import { LoginThrottle } from './security/login-throttle.ts';
@@ -19,6 +20,8 @@ import { HistoryRepo } from './store/history-repo.ts';
 import { IntegrationsRepo } from './store/integrations-repo.ts';
 import { TemplatesRepo } from './store/templates-repo.ts';
 import { UsersRepo } from './store/users-repo.ts';
+import { WebhookService } from './webhooks/webhook-service.ts';
+import { WebhooksRepo } from './webhooks/webhooks-repo.ts';
 
 /** Everything the HTTP layer and integrations use, built once from the config. */
 export interface Services {
@@ -37,6 +40,8 @@ export interface Services {
   history: HistoryRepo;
   integrations: IntegrationsRepo;
   tts: TtsService;
+  webhooks: WebhookService;
+  particle: ParticleService;
   loginThrottle: LoginThrottle;
   clock: () => number;
   close(): Promise<void>;
@@ -130,12 +135,44 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
     backoff: { minMs: config.ttsReconnectMinMs, maxMs: config.ttsReconnectMaxMs },
     noteIntervalMs: config.integrationNoteIntervalMs,
   });
+  const particle = new ParticleService({
+    integrations,
+    templates,
+    devices,
+    registry,
+    ingest,
+    lifecycle,
+    writer,
+    bus,
+    log: log.child({ component: 'particle' }),
+    clock,
+    leadership,
+    apiUrl: config.particleApiUrl,
+    backoff: { minMs: config.particleReconnectMinMs, maxMs: config.particleReconnectMaxMs },
+    idleTimeoutMs: config.particleIdleTimeoutMs,
+    noteIntervalMs: config.integrationNoteIntervalMs,
+  });
   bus.subscribe((e) => {
     if (isRemote(e) && e.type === 'invalidate' && e.entity === 'integration') {
       void tts.reload(Number(e.id), e.action).catch((err) => log.error({ err }, 'integration reload failed'));
+      void particle.reload(Number(e.id), e.action).catch((err) => log.error({ err }, 'integration reload failed'));
     }
   });
+  await particle.start();
   await tts.start();
+  const webhooks = new WebhookService({
+    repo: new WebhooksRepo(db.kysely, db.caps, box),
+    registry,
+    devices,
+    users,
+    writer,
+    bus,
+    log: log.child({ component: 'webhooks' }),
+    clock,
+    leadership,
+    settings: config.webhooks,
+  });
+  await webhooks.start();
 
   return {
     config,
@@ -153,9 +190,13 @@ export async function createServices(config: Config, log: Logger, o: ServiceOver
     history,
     integrations,
     tts,
+    particle,
+    webhooks,
     loginThrottle: new LoginThrottle(config.loginMaxFailures, config.loginBlockSeconds * 1000, clock),
     clock,
     async close() {
+      await webhooks.stop();
+      await particle.stop();
       await tts.stop();
       lifecycle.stop();
       await writer.close();

@@ -39,6 +39,20 @@ export class Lifecycle {
     return this.change(state, true, now);
   }
 
+  /**
+   * A channel that knows the device's connection state (Particle's `spark/status`) sets it:
+   * stored, on the timeline and on the bus when it changes. Offline also stops the data timer.
+   */
+  async setOnline(state: DeviceState, online: boolean, ts = this.clock()): Promise<boolean> {
+    if (!online) this.deadlines.delete(state.device.id);
+    if (state.device.online === online) return false;
+    state.device.online = online;
+    const change = this.change(state, online, ts);
+    await this.writer.write(change.ops);
+    this.bus.publish(change.event);
+    return true;
+  }
+
   /** Another instance saw data from this device: keep our timer in step. */
   extend(deviceId: number, until: number): void {
     const cur = this.deadlines.get(deviceId);

@@ -2,6 +2,8 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import type { DialectCapabilities } from './capabilities.ts';
 import * as m001 from './migrations/001-initial.ts';
 import * as m002 from './migrations/002-integrations.ts';
+import * as m003 from './migrations/003-webhooks.ts';
+import * as m004 from './migrations/004-dashboards.ts';
 
 interface MigrationModule {
   up(db: Kysely<unknown>, caps: DialectCapabilities): Promise<void>;
@@ -11,6 +13,8 @@ interface MigrationModule {
 const migrations: Record<string, MigrationModule> = {
   '001-initial': m001,
   '002-integrations': m002,
+  '003-webhooks': m003,
+  '004-dashboards': m004,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -129,4 +129,59 @@ export interface Database {
     created_at: number;
     updated_at: number;
   };
+  /** One web dashboard per template: JSON {tabs: [{id, name, widgets}]}. */
+  dashboards: { template_id: string; doc: string; updated_at: number };
+  /** Outgoing webhooks (003-webhooks): definition, sealed secrets, quota bucket, failure state. */
+  webhooks: {
+    id: Generated<number>;
+    org_id: number;
+    template_id: string;
+    device_id: number | null;
+    pin: string;
+    name: string;
+    url: string;
+    method: string;
+    content_type: string;
+    body: string | null;
+    headers: string;
+    query: string;
+    auth_type: string;
+    auth_username: string | null;
+    secret_enc: string;
+    per_minute: number;
+    disable_after: number;
+    enabled: number;
+    disabled_reason: string | null;
+    consecutive_failures: number;
+    tokens: number;
+    tokens_at: number;
+    last_triggered_at: number | null;
+    last_status: string | null;
+    attempts: number;
+    created_at: number;
+    updated_at: number;
+  };
+  /** The webhook outbox: deliveries still to make, claimed by the worker when due. */
+  webhook_deliveries: {
+    id: Generated<number>;
+    webhook_id: number;
+    device_id: number | null;
+    vars_enc: string;
+    attempts: number;
+    due_at: number;
+    created_at: number;
+    last_error: string | null;
+  };
+  webhook_log: {
+    id: Generated<number>;
+    webhook_id: number;
+    device_id: number | null;
+    ts: number;
+    status: string;
+    http_status: number | null;
+    url: string;
+    error: string | null;
+    response: string | null;
+    attempt: number;
+  };
 }

@@ -249,4 +249,23 @@ export class TemplatesRepo {
   async deleteEvent(templateId: string, id: number): Promise<void> {
     await this.db.deleteFrom('template_events').where('template_id', '=', templateId).where('id', '=', id).execute();
   }
+
+  /** The template's web dashboard (JSON as stored), or undefined when none was saved. */
+  async getDashboard(templateId: string): Promise<{ doc: unknown; updatedAt: number } | undefined> {
+    const r = await this.db
+      .selectFrom('dashboards')
+      .selectAll()
+      .where('template_id', '=', templateId)
+      .executeTakeFirst();
+    return r ? { doc: JSON.parse(r.doc), updatedAt: Number(r.updated_at) } : undefined;
+  }
+
+  async putDashboard(templateId: string, doc: unknown, now: number): Promise<void> {
+    const text = JSON.stringify(doc);
+    await this.db
+      .insertInto('dashboards')
+      .values({ template_id: templateId, doc: text, updated_at: now })
+      .onConflict((oc) => oc.column('template_id').doUpdateSet({ doc: text, updated_at: now }))
+      .execute();
+  }
 }

@@ -32,13 +32,13 @@ export async function startFakeTts(opts: { uid?: string; apiKey?: string; port?:
   const uid = opts.uid ?? 'starter-kit@docs-test-account';
   const apiKey = opts.apiKey ?? 'NNSXS.TESTKEY.SECRET';
   const broker = await Aedes.createBroker({
-    authenticate: (client, username, password, done) => {
+    authenticate: (_client, username, password, done) => {
       fake.connectAttempts += 1;
       if (username === uid && password?.toString() === apiKey) return done(null, true);
       const err = Object.assign(new Error('not authorized'), { returnCode: 5 });
       return done(err as never, false);
     },
-    authorizeSubscribe: (client, sub, done) => {
+    authorizeSubscribe: (_client, sub, done) => {
       if (sub.topic.startsWith(`v3/${uid}/`)) return done(null, sub);
       return done(new Error('subscription outside the application'));
     },

@@ -116,7 +116,7 @@ export class TtsService {
     if (!this.d.leadership.leading) return;
     const record = await this.d.integrations.get<TtsSettings>(id);
     const rt = this.runtimes.get(id);
-    if (!record || record.type !== 'tts') {
+    if (record?.type !== 'tts') {
       if (rt) await this.drop(rt);
       return;
     }

@@ -1,0 +1,686 @@
+import type { Logger } from 'pino';
+import { DEVICE_SOURCES, type EventBus, type ValueEvent } from '../../bus/events.ts';
+import type { Datastream } from '../../domain/datastream.ts';
+import type { DeviceState, TemplateModel } from '../../domain/model.ts';
+import { parsePin } from '../../domain/pins.ts';
+import { conflict, invalid, notFound } from '../../errors.ts';
+import type { IngestPipeline } from '../../ingest/pipeline.ts';
+import type { Registry } from '../../ingest/registry.ts';
+import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
+import { hashToken, newDeviceToken } from '../../security/tokens.ts';
+import type { BatchWriter } from '../../store/batch-writer.ts';
+import type { DevicesRepo } from '../../store/devices-repo.ts';
+import type { IntegrationRecord, IntegrationsRepo } from '../../store/integrations-repo.ts';
+import type { TemplatesRepo } from '../../store/templates-repo.ts';
+import type { WriteOp } from '../../store/write-ops.ts';
+import type { Leadership } from '../leadership.ts';
+import type { BackoffOptions } from '../tts/backoff.ts';
+import { type CallResult, callFunction, deviceName, streamUrl } from './api.ts';
+import { functionArg, functionFor, mapEvent, type ParticleEvent, parseEnvelope } from './event-mapper.ts';
+import { FUNCTION_NAME_RE, PARTICLE_DEVICE_METAFIELD, type ParticleSettings } from './settings.ts';
+import type { SseMessage } from './sse.ts';
+import { ParticleStream } from './stream.ts';
+
+export interface ParticleDeps {
+  integrations: IntegrationsRepo;
+  templates: TemplatesRepo;
+  devices: DevicesRepo;
+  registry: Registry;
+  ingest: IngestPipeline;
+  lifecycle: Lifecycle;
+  writer: BatchWriter;
+  bus: EventBus;
+  log: Logger;
+  clock: () => number;
+  leadership: Leadership;
+  /** Particle Cloud API base URL (https://api.particle.io). */
+  apiUrl: string;
+  backoff: BackoffOptions;
+  /** No byte on the event stream for this long: reopen it. */
+  idleTimeoutMs: number;
+  /** Least time between two timeline notes of one kind on one device. */
+  noteIntervalMs: number;
+}
+
+interface UnmatchedKey {
+  key: string;
+  count: number;
+  lastValue: unknown;
+  lastSeenAt: number;
+  coreid: string;
+  event: string;
+}
+
+/** A function call that found the device offline: made again when it comes online. */
+interface Pending {
+  pin: string;
+  fn: string;
+  arg: string;
+  since: number;
+}
+
+interface Runtime {
+  record: IntegrationRecord<ParticleSettings>;
+  stream: ParticleStream;
+  /** Particle device id → Pinwheel device id. */
+  devices: Map<string, number>;
+  creating: Map<string, Promise<DeviceState | undefined>>;
+  /** Events of one Particle device are handled in order. */
+  chains: Map<string, Promise<void>>;
+  /** Function calls to one device go one after the other. */
+  calls: Map<number, Promise<void>>;
+  /** Device → function → the latest call that found the device offline. */
+  pending: Map<number, Map<string, Pending>>;
+  callTimes: number[];
+  unmatched: Map<string, UnmatchedKey>;
+  notes: Map<string, number>;
+  stats: { events: number; values: number; malformed: number; calls: number; callErrors: number };
+}
+
+const MAX_UNMATCHED = 200;
+/** A call that found the device offline is made again when it comes online within this time. */
+const PENDING_TTL_MS = 60 * 60 * 1000;
+/** Events that are the cloud's, not the device's data. */
+const NOT_DATA = /^(spark|particle|hook-sent|hook-response|hook-error)(\/|$)/i;
+
+export interface ParticleInput {
+  accessToken: string;
+  name?: string | undefined;
+  productId?: string | null | undefined;
+  functions?: Record<string, string> | undefined;
+  perMinute?: number | null | undefined;
+  autoCreate?: boolean | undefined;
+}
+
+export type ParticlePatch = Partial<Omit<ParticleInput, 'accessToken'>> & { accessToken?: string | undefined };
+
+/**
+ * Native Particle integration: one Server-Sent Events stream per integration (account or
+ * product) brings device events in; user writes of mapped datastreams call cloud functions.
+ * Only the leader instance holds streams; the API works on the database from any instance.
+ */
+export class ParticleService {
+  private readonly runtimes = new Map<number, Runtime>();
+  private readonly byTemplate = new Map<string, Runtime>();
+  private unsubscribe: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(private readonly d: ParticleDeps) {}
+
+  /** Call before or after the leadership starts (the TTS service starts it). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.unsubscribe = this.d.bus.subscribe((e) => {
+      if (e.type === 'value') this.onValue(e);
+    });
+    this.d.leadership.onChange((leading) => {
+      if (this.stopped) return;
+      const work = leading ? this.launchAll() : this.stopAll();
+      work.catch((err) => this.d.log.error({ err }, 'Particle hand-over failed'));
+    });
+    if (this.d.leadership.leading) await this.launchAll();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.stopAll();
+  }
+
+  private async launchAll(): Promise<void> {
+    for (const record of await this.d.integrations.list<ParticleSettings>('particle')) {
+      if (!this.runtimes.has(record.id) && !this.stopped) this.launch(record);
+    }
+  }
+
+  private async stopAll(): Promise<void> {
+    const all = [...this.runtimes.values()];
+    this.runtimes.clear();
+    this.byTemplate.clear();
+    await Promise.all(all.map((rt) => rt.stream.stop()));
+  }
+
+  /** An integration changed (here or on another instance): the leader brings its stream in line. */
+  async reload(id: number, action?: 'connect'): Promise<void> {
+    if (!this.d.leadership.leading || this.stopped) return;
+    const record = await this.d.integrations.get<ParticleSettings>(id);
+    const rt = this.runtimes.get(id);
+    if (record?.type !== 'particle') {
+      if (rt) await this.drop(rt);
+      return;
+    }
+    if (!rt) {
+      this.launch({ ...record, status: 'not_connected', lastError: null });
+      return;
+    }
+    if (record.secret !== rt.record.secret || record.settings.productId !== rt.record.settings.productId) {
+      await this.drop(rt);
+      this.launch({ ...record, status: 'not_connected', lastError: null });
+    } else {
+      rt.record = record;
+      if (action === 'connect') rt.stream.reconnectNow();
+    }
+  }
+
+  private async drop(rt: Runtime): Promise<void> {
+    this.runtimes.delete(rt.record.id);
+    if (this.byTemplate.get(rt.record.templateId) === rt) this.byTemplate.delete(rt.record.templateId);
+    await rt.stream.stop();
+  }
+
+  private async changed(id: number, action?: 'connect'): Promise<void> {
+    await this.reload(id, action);
+    this.d.bus.broadcast({ type: 'invalidate', entity: 'integration', id: String(id), ...(action ? { action } : {}) });
+  }
+
+  // ---- API ----------------------------------------------------------------------------
+
+  async list(orgId: number): Promise<Array<Record<string, unknown>>> {
+    return (await this.d.integrations.list<ParticleSettings>('particle', orgId)).map((r) => this.toJson(r));
+  }
+
+  private async ownRecord(orgId: number, id: number): Promise<IntegrationRecord<ParticleSettings>> {
+    const r = await this.d.integrations.get<ParticleSettings>(id);
+    if (!r || r.orgId !== orgId || r.type !== 'particle') throw notFound('Integration');
+    return r;
+  }
+
+  async get(orgId: number, id: number): Promise<Record<string, unknown>> {
+    return this.toJson(await this.ownRecord(orgId, id));
+  }
+
+  async unmatched(orgId: number, id: number): Promise<UnmatchedKey[]> {
+    await this.ownRecord(orgId, id);
+    const rt = this.runtimes.get(id);
+    return rt ? [...rt.unmatched.values()].sort((a, b) => b.count - a.count) : [];
+  }
+
+  /** Every key must name a datastream of the template (pin or name), every value be a function name. */
+  private async checkFunctions(templateId: string, functions: Record<string, string>): Promise<void> {
+    const model = await this.d.registry.template(templateId);
+    if (!model) throw notFound('Template');
+    for (const [key, fn] of Object.entries(functions)) {
+      const pin = parsePin(key);
+      if (!model.byName.has(key) && !(pin && model.byPin.has(pin))) {
+        throw invalid(`functions: the template has no datastream ${key}`);
+      }
+      if (!FUNCTION_NAME_RE.test(fn)) {
+        throw invalid(`functions: ${JSON.stringify(fn)} is not a Particle function name (1-64 characters)`);
+      }
+    }
+  }
+
+  async create(orgId: number, templateId: string, input: ParticleInput, now: number): Promise<Record<string, unknown>> {
+    const settings: ParticleSettings = {
+      productId: input.productId ?? null,
+      functions: input.functions ?? {},
+      perMinute: input.perMinute ?? null,
+      autoCreate: input.autoCreate ?? true,
+    };
+    await this.checkFunctions(templateId, settings.functions);
+    if ((await this.d.integrations.list('particle')).some((r) => r.templateId === templateId)) {
+      throw conflict('this template already has a Particle integration');
+    }
+    let record: IntegrationRecord<ParticleSettings>;
+    try {
+      record = await this.d.integrations.create<ParticleSettings>({
+        orgId,
+        type: 'particle',
+        templateId,
+        name: input.name ?? (settings.productId ? `Particle product ${settings.productId}` : 'Particle'),
+        settings,
+        secret: input.accessToken,
+        createdAt: now,
+        updatedAt: now,
+      });
+    } catch (err) {
+      if (/unique|duplicate/i.test(String((err as Error).message))) {
+        throw conflict('this template already has a Particle integration');
+      }
+      throw err;
+    }
+    await this.changed(record.id);
+    return this.toJson(record);
+  }
+
+  async update(orgId: number, id: number, patch: ParticlePatch, now: number): Promise<Record<string, unknown>> {
+    const current = await this.ownRecord(orgId, id);
+    const { accessToken, name, ...rest } = patch;
+    const settings: ParticleSettings = { ...current.settings };
+    if (rest.productId !== undefined) settings.productId = rest.productId;
+    if (rest.functions !== undefined) settings.functions = rest.functions;
+    if (rest.perMinute !== undefined) settings.perMinute = rest.perMinute;
+    if (rest.autoCreate !== undefined) settings.autoCreate = rest.autoCreate;
+    await this.checkFunctions(current.templateId, settings.functions);
+    await this.d.integrations.update(
+      id,
+      { settings, ...(name ? { name } : {}), ...(accessToken ? { secret: accessToken } : {}) },
+      now,
+    );
+    await this.changed(id);
+    return this.toJson(await this.ownRecord(orgId, id));
+  }
+
+  async setFunctions(
+    orgId: number,
+    id: number,
+    functions: Record<string, string>,
+    now: number,
+  ): Promise<Record<string, unknown>> {
+    return this.update(orgId, id, { functions }, now);
+  }
+
+  async remove(orgId: number, id: number): Promise<void> {
+    await this.ownRecord(orgId, id);
+    await this.d.integrations.delete(id);
+    await this.changed(id);
+  }
+
+  async connectNow(orgId: number, id: number): Promise<Record<string, unknown>> {
+    await this.ownRecord(orgId, id);
+    await this.changed(id, 'connect');
+    return this.toJson(await this.ownRecord(orgId, id));
+  }
+
+  /** Public view: settings and live status; never the token. */
+  private toJson(r: IntegrationRecord<ParticleSettings>): Record<string, unknown> {
+    const rt = this.runtimes.get(r.id);
+    const record = rt?.record ?? r;
+    const s = record.settings;
+    return {
+      id: record.id,
+      templateId: record.templateId,
+      name: record.name,
+      productId: s.productId,
+      functions: s.functions,
+      perMinute: s.perMinute,
+      autoCreate: s.autoCreate,
+      status: rt ? rt.stream.status : r.status,
+      lastError: rt ? rt.stream.lastError : r.lastError,
+      stats: rt ? { ...rt.stats } : null,
+      createdAt: record.createdAt,
+      updatedAt: r.updatedAt,
+    };
+  }
+
+  // ---- the stream -------------------------------------------------------------------------
+
+  private launch(record: IntegrationRecord<ParticleSettings>): Runtime {
+    const rt: Runtime = {
+      record,
+      stream: undefined as unknown as ParticleStream,
+      devices: new Map(),
+      creating: new Map(),
+      chains: new Map(),
+      calls: new Map(),
+      pending: new Map(),
+      callTimes: [],
+      unmatched: new Map(),
+      notes: new Map(),
+      stats: { events: 0, values: 0, malformed: 0, calls: 0, callErrors: 0 },
+    };
+    rt.stream = new ParticleStream(
+      streamUrl(this.d.apiUrl, record.settings.productId),
+      record.secret,
+      {
+        onStatus: (status, lastError) => this.onStatus(rt, status, lastError),
+        onMessage: (m) => this.onMessage(rt, m),
+      },
+      { backoff: this.d.backoff, idleTimeoutMs: this.d.idleTimeoutMs },
+    );
+    this.runtimes.set(record.id, rt);
+    this.byTemplate.set(record.templateId, rt);
+    rt.stream.start();
+    return rt;
+  }
+
+  private live(rt: Runtime): boolean {
+    return this.runtimes.get(rt.record.id) === rt;
+  }
+
+  private onStatus(rt: Runtime, status: IntegrationRecord['status'], lastError: string | null): void {
+    if (!this.live(rt)) return;
+    const log = this.d.log.child({ integration: rt.record.id });
+    if (status === 'connected') log.info('Particle event stream open');
+    else log.warn({ lastError }, 'Particle event stream %s', status);
+    this.d.bus.publish({
+      type: 'integration',
+      orgId: rt.record.orgId,
+      integrationId: rt.record.id,
+      integrationType: 'particle',
+      templateId: rt.record.templateId,
+      status,
+      lastError,
+    });
+    void this.d.integrations
+      .setStatus(rt.record.id, status, lastError)
+      .catch((err) => log.error({ err }, 'status not saved'));
+    if (status === 'connected')
+      void this.ensureMetafield(rt).catch((err) => log.error({ err }, 'metafield not created'));
+  }
+
+  /** The template gets the "Particle Device ID" metafield on first connect. */
+  private async ensureMetafield(rt: Runtime): Promise<number> {
+    const model = await this.d.registry.template(rt.record.templateId);
+    if (!model) throw new Error('template is gone');
+    const existing = model.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
+    if (existing) return existing.id;
+    try {
+      const created = await this.d.templates.addMetafield({
+        templateId: rt.record.templateId,
+        name: PARTICLE_DEVICE_METAFIELD,
+        type: 'text',
+        required: false,
+        defaultValue: null,
+      });
+      return created.id;
+    } catch (err) {
+      const again = await this.d.templates.loadModel(rt.record.templateId);
+      const found = again?.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
+      if (!found) throw err;
+      return found.id;
+    } finally {
+      this.d.registry.invalidateTemplate(rt.record.templateId);
+      this.d.bus.broadcast({ type: 'invalidate', entity: 'template', id: rt.record.templateId });
+    }
+  }
+
+  private async context(rt: Runtime): Promise<{ model: TemplateModel; metafieldId: number } | undefined> {
+    let model = await this.d.registry.template(rt.record.templateId);
+    if (!model) {
+      // The template (and with it this integration) was deleted.
+      void this.reload(rt.record.id).catch(() => {});
+      return undefined;
+    }
+    let mf = model.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
+    if (!mf) {
+      await this.ensureMetafield(rt);
+      model = await this.d.registry.template(rt.record.templateId);
+      mf = model?.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
+      if (!model || !mf) return undefined;
+    }
+    return { model, metafieldId: mf.id };
+  }
+
+  private onMessage(rt: Runtime, m: SseMessage): void {
+    if (!this.live(rt)) return;
+    const e = parseEnvelope(m.event, m.data, this.d.clock());
+    if (!e) {
+      rt.stats.malformed += 1;
+      return;
+    }
+    if (e.coreid === 'particle-internal') return;
+    let work: (() => Promise<void>) | undefined;
+    if (e.name === 'spark/status') work = () => this.onDeviceStatus(rt, e);
+    else if (!NOT_DATA.test(e.name)) work = () => this.onData(rt, e);
+    if (!work) return;
+    rt.stats.events += 1;
+    const prev = rt.chains.get(e.coreid) ?? Promise.resolve();
+    const next = prev
+      .then(work)
+      .catch((err) =>
+        this.d.log.error({ err, integration: rt.record.id, event: e.name }, 'Particle event not handled'),
+      );
+    rt.chains.set(e.coreid, next);
+    void next.then(() => {
+      if (rt.chains.get(e.coreid) === next) rt.chains.delete(e.coreid);
+    });
+  }
+
+  /** Finds the device of a Particle device id; creates it on its first event when allowed. */
+  private async resolveDevice(
+    rt: Runtime,
+    coreid: string,
+    ctx: { model: TemplateModel; metafieldId: number },
+    create: boolean,
+  ): Promise<DeviceState | undefined> {
+    const cached = rt.devices.get(coreid);
+    if (cached !== undefined) {
+      const state = await this.d.registry.device(cached);
+      if (
+        state &&
+        state.device.templateId === rt.record.templateId &&
+        state.device.metadata.get(ctx.metafieldId) === coreid
+      ) {
+        return state;
+      }
+      rt.devices.delete(coreid);
+    }
+    const inFlight = rt.creating.get(coreid);
+    if (inFlight) return inFlight;
+    const p = (async () => {
+      const [id] = await this.d.devices.findByMetafield(rt.record.templateId, ctx.metafieldId, coreid);
+      if (id !== undefined) {
+        rt.devices.set(coreid, id);
+        return this.d.registry.device(id);
+      }
+      if (!create || !rt.record.settings.autoCreate) return undefined;
+      const name = (await deviceName(this.d.apiUrl, rt.record.secret, rt.record.settings.productId, coreid)) ?? coreid;
+      const token = newDeviceToken();
+      const device = await this.d.devices.create({
+        orgId: rt.record.orgId,
+        templateId: rt.record.templateId,
+        name: name.slice(0, 60),
+        token,
+        tokenHash: hashToken(token),
+        metadata: new Map([[ctx.metafieldId, coreid]]),
+        now: this.d.clock(),
+      });
+      rt.devices.set(coreid, device.id);
+      this.d.log.info(
+        { integration: rt.record.id, coreid, deviceId: device.id },
+        'device created from its first Particle event',
+      );
+      return this.d.registry.device(device.id);
+    })();
+    rt.creating.set(coreid, p);
+    try {
+      return await p;
+    } finally {
+      rt.creating.delete(coreid);
+    }
+  }
+
+  /** A timeline note, at most one of a kind per device per interval. */
+  private note(rt: Runtime, state: DeviceState, kind: string, data: Record<string, unknown>, ops: WriteOp[]): void {
+    const key = `${state.device.id}:${kind}`;
+    const now = this.d.clock();
+    const last = rt.notes.get(key);
+    if (last !== undefined && now - last < this.d.noteIntervalMs) return;
+    rt.notes.set(key, now);
+    if (rt.notes.size > 50_000) rt.notes.clear();
+    const item = { integration: 'particle', integrationId: rt.record.id, kind, ...data };
+    ops.push({ kind: 'timeline', deviceId: state.device.id, ts: now, type: 'integration_error', data: item });
+  }
+
+  private publishTimeline(state: DeviceState, ops: WriteOp[]): void {
+    for (const op of ops) {
+      if (op.kind !== 'timeline') continue;
+      this.d.bus.publish({
+        type: 'timeline',
+        orgId: state.device.orgId,
+        deviceId: state.device.id,
+        item: { ts: op.ts, type: op.type, ...op.data },
+      });
+    }
+  }
+
+  private async onData(rt: Runtime, e: ParticleEvent): Promise<void> {
+    const ctx = await this.context(rt);
+    if (!ctx) return;
+    const mapped = mapEvent(ctx.model, e);
+    if (mapped.kind === 'none') return;
+    const state = await this.resolveDevice(rt, e.coreid, ctx, true);
+    if (!state || !this.live(rt)) return;
+    const now = this.d.clock();
+    const prepared = this.d.ingest.prepare(mapped.values);
+    const ops: WriteOp[] = [];
+    if (mapped.firmwareVersion !== undefined && mapped.firmwareVersion !== state.device.firmwareVersion) {
+      state.device.firmwareVersion = mapped.firmwareVersion;
+      ops.push({ kind: 'firmware', deviceId: state.device.id, version: mapped.firmwareVersion });
+    }
+    if (prepared.rejected.length > 0) {
+      this.note(
+        rt,
+        state,
+        'rejected_values',
+        {
+          message: `Particle event values that do not fit their datastream were skipped: ${prepared.rejected
+            .map((r) => `${r.datastream.name} (${r.datastream.type}) ← ${JSON.stringify(r.raw)?.slice(0, 60)}`)
+            .join('; ')}`,
+          event: e.name,
+          values: prepared.rejected.map((r) => ({ pin: r.datastream.pin, name: r.datastream.name, raw: r.raw })),
+        },
+        ops,
+      );
+    }
+    for (const u of mapped.unmatched) {
+      const cur = rt.unmatched.get(u.key);
+      if (cur) {
+        cur.count += 1;
+        cur.lastValue = u.value;
+        cur.lastSeenAt = now;
+        cur.coreid = e.coreid;
+        cur.event = e.name;
+      } else if (rt.unmatched.size < MAX_UNMATCHED) {
+        rt.unmatched.set(u.key, {
+          key: u.key,
+          count: 1,
+          lastValue: u.value,
+          lastSeenAt: now,
+          coreid: e.coreid,
+          event: e.name,
+        });
+      }
+    }
+    rt.stats.values += prepared.accepted.length;
+    await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'particle', ops);
+    this.publishTimeline(state, ops);
+  }
+
+  /** `spark/status`: "online" / "offline" (also "auto-update" and the like, ignored). */
+  private async onDeviceStatus(rt: Runtime, e: ParticleEvent): Promise<void> {
+    const word = e.data.trim().toLowerCase();
+    if (word !== 'online' && word !== 'offline') return;
+    const ctx = await this.context(rt);
+    if (!ctx) return;
+    const online = word === 'online';
+    const state = await this.resolveDevice(rt, e.coreid, ctx, online);
+    if (!state || !this.live(rt)) return;
+    await this.d.lifecycle.setOnline(state, online, e.publishedAt);
+    if (online) this.replayPending(rt, state);
+  }
+
+  // ---- functions ------------------------------------------------------------------------
+
+  /** Every user-originated write of a mapped datastream calls its cloud function. */
+  private onValue(e: ValueEvent): void {
+    if (DEVICE_SOURCES.has(e.source)) return;
+    const rt = this.byTemplate.get(e.templateId);
+    if (!rt) return;
+    const fns = rt.record.settings.functions;
+    if (Object.keys(fns).length === 0) return;
+    void this.d.registry
+      .template(e.templateId)
+      .then((model) => {
+        const ds = model?.byPin.get(e.pin);
+        const fn = ds ? functionFor(fns, ds) : undefined;
+        if (!ds || !fn) return;
+        this.queueCall(rt, e.deviceId, ds, fn, functionArg(e.value));
+      })
+      .catch((err) => this.d.log.error({ err, integration: rt.record.id }, 'Particle function call failed'));
+  }
+
+  private queueCall(rt: Runtime, deviceId: number, ds: Datastream, fn: string, arg: string, replay = false): void {
+    const prev = rt.calls.get(deviceId) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.call(rt, deviceId, ds, fn, arg, replay))
+      .catch((err) => this.d.log.error({ err, integration: rt.record.id }, 'Particle function call failed'));
+    rt.calls.set(deviceId, next);
+    void next.then(() => {
+      if (rt.calls.get(deviceId) === next) rt.calls.delete(deviceId);
+    });
+  }
+
+  private overQuota(rt: Runtime): boolean {
+    const limit = rt.record.settings.perMinute;
+    if (!limit) return false;
+    const now = this.d.clock();
+    rt.callTimes = rt.callTimes.filter((t) => now - t < 60_000);
+    if (rt.callTimes.length >= limit) return true;
+    rt.callTimes.push(now);
+    return false;
+  }
+
+  private async call(rt: Runtime, deviceId: number, ds: Datastream, fn: string, arg: string, replay: boolean) {
+    const ctx = await this.context(rt);
+    const state = await this.d.registry.device(deviceId);
+    if (!ctx || !state || !this.live(rt)) return;
+    const coreid = state.device.metadata.get(ctx.metafieldId);
+    const data: Record<string, unknown> = {
+      integration: 'particle',
+      integrationId: rt.record.id,
+      pin: ds.pin,
+      name: ds.name,
+      function: fn,
+      arg,
+      ...(replay ? { replay: true } : {}),
+    };
+    if (typeof coreid !== 'string' || coreid === '') {
+      Object.assign(data, { status: 'not_sent', error: `The device has no ${PARTICLE_DEVICE_METAFIELD}` });
+    } else if (this.overQuota(rt)) {
+      Object.assign(data, {
+        status: 'skipped',
+        error: `Over the quota of ${rt.record.settings.perMinute} function calls per minute`,
+      });
+    } else {
+      rt.stats.calls += 1;
+      const r: CallResult = await callFunction(
+        this.d.apiUrl,
+        rt.record.secret,
+        rt.record.settings.productId,
+        coreid,
+        fn,
+        arg,
+      );
+      const pending = rt.pending.get(deviceId);
+      if (r.ok) {
+        pending?.delete(fn);
+        Object.assign(data, { status: 'ok', httpStatus: r.httpStatus, return_value: r.returnValue });
+      } else {
+        rt.stats.callErrors += 1;
+        Object.assign(data, {
+          status: r.offline ? 'offline' : 'failed',
+          httpStatus: r.httpStatus,
+          error: r.error,
+        });
+        if (r.offline) {
+          const map = pending ?? new Map<string, Pending>();
+          map.set(fn, { pin: ds.pin, fn, arg, since: this.d.clock() });
+          rt.pending.set(deviceId, map);
+        }
+      }
+    }
+    if (rt.pending.get(deviceId)?.size === 0) rt.pending.delete(deviceId);
+    const ops: WriteOp[] = [
+      { kind: 'timeline', deviceId: state.device.id, ts: this.d.clock(), type: 'particle_function', data },
+    ];
+    await this.d.writer.write(ops);
+    this.publishTimeline(state, ops);
+  }
+
+  /** The device came online: make the calls that found it offline (the latest per function). */
+  private replayPending(rt: Runtime, state: DeviceState): void {
+    const pending = rt.pending.get(state.device.id);
+    if (!pending) return;
+    rt.pending.delete(state.device.id);
+    const now = this.d.clock();
+    void this.d.registry.template(rt.record.templateId).then((model) => {
+      for (const p of pending.values()) {
+        const ds = model?.byPin.get(p.pin);
+        if (ds && now - p.since < PENDING_TTL_MS) this.queueCall(rt, state.device.id, ds, p.fn, p.arg, true);
+      }
+    });
+  }
+}
