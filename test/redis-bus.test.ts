@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { BusEvent } from '../src/bus/events.ts';
@@ -96,5 +97,32 @@ describe.skipIf(!redisUrl)('Redis event bus', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(types).toContain('offline');
+  });
+
+  it('fires a webhook made on one instance for a value written through another, at once', async () => {
+    const [a, b] = await twoInstances();
+    const hits: string[] = [];
+    const target = http.createServer((req, res) => {
+      hits.push(req.url ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise<void>((r) => target.close(() => r())));
+    const port = (target.address() as { port: number }).port;
+    const { templateId, token } = await seedDevice(a, [{ name: 't', pin: 'V1', type: 'integer' }]);
+    const created = await a.api('POST', '/api/v1/webhooks', {
+      name: 'to target',
+      trigger: { type: 'datastream_update', templateId, datastream: 'V1' },
+      url: `http://127.0.0.1:${port}/hook?v={device_pinValue}`,
+      method: 'GET',
+      contentType: 'text',
+    });
+    expect(created.status, created.text).toBe(201);
+    // Written through B right away: B must already know the webhook (well before any periodic reload).
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await b.get(`/external/api/update?token=${token}&V1=42`)).status).toBe(200);
+    const deadline = Date.now() + 3000;
+    while (hits.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(hits).toEqual(['/hook?v=42']);
   });
 });

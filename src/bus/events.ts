@@ -68,7 +68,7 @@ export interface IntegrationEvent {
 /** Cache invalidation between instances. */
 export interface InvalidateEvent {
   type: 'invalidate';
-  entity: 'device' | 'template' | 'integration';
+  entity: 'device' | 'template' | 'integration' | 'webhook';
   id: string;
   /** For integrations: also retry the connection now. */
   action?: 'connect';

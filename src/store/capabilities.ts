@@ -17,6 +17,8 @@ export interface DialectCapabilities {
   readonly greatestFn: 'max' | 'greatest';
   /** Most bind parameters one statement may carry. */
   readonly maxParams: number;
+  /** `FOR UPDATE SKIP LOCKED` for claiming work rows (SQLite has one writer and needs none). */
+  readonly skipLocked: boolean;
 }
 
 export const sqliteCapabilities: DialectCapabilities = {
@@ -28,6 +30,7 @@ export const sqliteCapabilities: DialectCapabilities = {
   leastFn: 'min',
   greatestFn: 'max',
   maxParams: 30_000,
+  skipLocked: false,
 };
 
 export const postgresCapabilities: DialectCapabilities = {
@@ -39,4 +42,5 @@ export const postgresCapabilities: DialectCapabilities = {
   leastFn: 'least',
   greatestFn: 'greatest',
   maxParams: 60_000,
+  skipLocked: true,
 };

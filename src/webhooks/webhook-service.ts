@@ -70,7 +70,8 @@ export const MASK = '********';
 const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|token|secret|password|api[-_]?key/i;
 const MAX_URL = 1024;
 const MAX_BODY = 5 * 1024;
-const CACHE_REFRESH_MS = 5_000;
+/** Safety net only: changes reach other instances at once through the bus. */
+const CACHE_REFRESH_MS = 60_000;
 /** Extra lease on a claimed delivery beyond the request timeout. */
 const LEASE_MARGIN_MS = 5_000;
 
@@ -161,6 +162,12 @@ export class WebhookService {
     void p.finally(() => set.delete(p));
   }
 
+  /** A webhook changed here: reload, and tell the other instances. */
+  private async changed(id: number): Promise<void> {
+    await this.reloadCache();
+    this.d.bus.broadcast({ type: 'invalidate', entity: 'webhook', id: String(id) });
+  }
+
   private async reloadCache(): Promise<void> {
     const all = await this.d.repo.list();
     const next = new Map<string, WebhookRecord[]>();
@@ -176,6 +183,10 @@ export class WebhookService {
   // ---------------------------------------------------------------- triggers
 
   private onEvent(e: BusEvent): void {
+    if (e.type === 'invalidate' && e.entity === 'webhook' && isRemote(e)) {
+      this.reloadCache().catch((err) => this.d.log.warn({ err }, 'webhook cache reload failed'));
+      return;
+    }
     // Each value is announced locally on exactly one instance: that instance records it.
     if (e.type !== 'value' || isRemote(e) || this.stopped) return;
     const list = this.byTemplate.get(e.templateId);
@@ -516,7 +527,7 @@ export class WebhookService {
     const reason = `disabled after ${failures} consecutive failed deliveries (last: ${error ?? 'failed'})`;
     if (!(await this.d.repo.disable(w.id, reason, now))) return;
     this.d.log.warn({ webhookId: w.id, failures }, 'webhook disabled after repeated failures');
-    await this.reloadCache();
+    await this.changed(w.id);
     if (deviceId === null) return;
     const state = await this.d.registry.device(deviceId);
     if (!state) return;
@@ -687,7 +698,7 @@ export class WebhookService {
   async create(orgId: number, input: WebhookInput) {
     const def = await this.definition(orgId, input);
     const w = await this.d.repo.create(orgId, def, this.d.clock());
-    await this.reloadCache();
+    await this.changed(w.id);
     return this.view(w);
   }
 
@@ -704,14 +715,14 @@ export class WebhookService {
     const prev = await this.owned(orgId, id);
     const def = await this.definition(orgId, input, prev);
     await this.d.repo.update(id, def, this.d.clock());
-    await this.reloadCache();
+    await this.changed(id);
     return this.view((await this.d.repo.get(id))!);
   }
 
   async remove(orgId: number, id: number): Promise<void> {
     await this.owned(orgId, id);
     await this.d.repo.delete(id);
-    await this.reloadCache();
+    await this.changed(id);
   }
 
   async log(orgId: number, id: number, limit: number, before?: number) {

@@ -258,7 +258,7 @@ export class WebhooksRepo {
       .orderBy('due_at')
       .orderBy('id')
       .limit(limit);
-    if (this.caps.kind === 'postgres') due = due.forUpdate().skipLocked();
+    if (this.caps.skipLocked) due = due.forUpdate().skipLocked();
     const rows = await this.db
       .updateTable('webhook_deliveries')
       .set((eb) => ({ due_at: now + leaseMs, attempts: eb('attempts', '+', 1) }))
