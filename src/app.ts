@@ -11,6 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { DeviceApiError, PlatformError } from './errors.ts';
+import { registerConsole } from './http/console.ts';
 import { registerDeviceApi } from './http/device-api/index.ts';
 import { registerPlatformApi } from './http/platform-api/index.ts';
 import { parseQuery } from './http/querystring.ts';
@@ -167,7 +168,9 @@ export async function buildApp(s: Services): Promise<FastifyInstance> {
     }
   });
 
+  const consoleFallback = await registerConsole(app);
   app.setNotFoundHandler((req, reply) => {
+    if (consoleFallback(req, reply)) return;
     if (isDeviceApi(req.url)) return reply.code(404).send(new DeviceApiError('NOT_FOUND').toBody());
     const path = req.url.split('?')[0] ?? '';
     return reply
