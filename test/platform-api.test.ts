@@ -804,3 +804,37 @@ describe.each(backends())('out-of-range numbers on $name', (backend) => {
     expect(raw.status).toBe(400);
   });
 });
+
+describe.each(backends())('clearing datastream settings with null on $name', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(backend);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('stores null as "no bound", not 0, and PATCH null clears a bound', async () => {
+    const tpl = await t.api('POST', '/api/v1/templates', { name: 'Nulls' });
+    const created = await t.api('POST', `/api/v1/templates/${tpl.body.id}/datastreams`, {
+      name: 'text',
+      pin: 'V1',
+      type: 'string',
+      min: null,
+      max: null,
+      fallback: null,
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ min: null, max: null, fallback: null });
+    const num = await t.api('POST', `/api/v1/templates/${tpl.body.id}/datastreams`, {
+      name: 'level',
+      pin: 'V2',
+      type: 'double',
+      min: 0,
+      max: 10,
+    });
+    const cleared = await t.api('PATCH', `/api/v1/templates/${tpl.body.id}/datastreams/${num.body.id}`, { max: null });
+    expect(cleared.status, cleared.text).toBe(200);
+    expect(cleared.body).toMatchObject({ min: 0, max: null });
+  });
+});

@@ -24,8 +24,8 @@ const datastreamProps = {
   name: { type: 'string', minLength: 1, maxLength: 100 },
   pin: { type: 'string', maxLength: 8 },
   type: { type: 'string', enum: [...DATASTREAM_TYPES] },
-  min: { anyOf: [finiteNumber, { type: 'null' }] },
-  max: { anyOf: [finiteNumber, { type: 'null' }] },
+  min: { ...finiteNumber, type: ['number', 'null'] },
+  max: { ...finiteNumber, type: ['number', 'null'] },
   decimals: { type: ['string', 'null'], maxLength: 10 },
   units: { type: ['string', 'null'], maxLength: 40 },
   defaultValue: {},
@@ -45,7 +45,7 @@ const datastreamProps = {
       },
     },
   },
-  fallback: { anyOf: [int32, { type: 'null' }] },
+  fallback: { ...int32, type: ['integer', 'null'] },
   color: { type: ['string', 'null'], maxLength: 20 },
 } as const;
 
