@@ -13,7 +13,9 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Pinwheel</title>
 <p>The APIs work already: <a href="/api/docs">/api/docs</a>.</p></body>`;
 
 /** Serves the console at / and answers console routes (/devices/12...) with its index.html. */
-export async function registerConsole(app: FastifyInstance): Promise<(req: FastifyRequest, reply: FastifyReply) => boolean> {
+export async function registerConsole(
+  app: FastifyInstance,
+): Promise<(req: FastifyRequest, reply: FastifyReply) => boolean> {
   const built = fs.existsSync(path.join(CONSOLE_DIR, 'index.html'));
   if (built) {
     await app.register(fastifyStatic, {
@@ -24,12 +26,15 @@ export async function registerConsole(app: FastifyInstance): Promise<(req: Fasti
       cacheControl: false,
       setHeaders(res, filePath) {
         // Hashed assets may be cached for good; the shell and the service worker never.
-        if (filePath.includes(`${path.sep}assets${path.sep}`)) res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+        if (filePath.includes(`${path.sep}assets${path.sep}`))
+          res.setHeader('cache-control', 'public, max-age=31536000, immutable');
         else res.setHeader('cache-control', 'no-cache');
       },
     });
   } else {
-    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(NOT_BUILT));
+    app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/html; charset=utf-8').send(NOT_BUILT),
+    );
   }
   /** For the not-found handler: answers a console route with the app shell; false when not one. */
   return (req, reply) => {

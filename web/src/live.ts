@@ -5,7 +5,14 @@ export type LiveMessage =
   | { type: 'value'; deviceId: number; pin: string; value: unknown; ts: number; source?: string }
   | { type: 'status'; deviceId: number; online: boolean; ts: number }
   | { type: 'timeline'; deviceId: number; item: { ts: number; type: string; [k: string]: unknown } }
-  | { type: 'integration'; integrationId: number; integrationType: string; templateId: string; status: string; lastError: string | null }
+  | {
+      type: 'integration';
+      integrationId: number;
+      integrationType: string;
+      templateId: string;
+      status: string;
+      lastError: string | null;
+    }
   | { type: string; [k: string]: unknown };
 
 /**

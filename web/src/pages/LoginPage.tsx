@@ -25,11 +25,23 @@ export function LoginPage({ onLogin }: { onLogin: (token: string) => void }) {
         <h1>Log in to Pinwheel</h1>
         <label>
           Email
-          <input type="email" autoComplete="username" required value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
+          <input
+            type="email"
+            autoComplete="username"
+            required
+            value={form.email}
+            onChange={(e) => setForm({ ...form, email: e.target.value })}
+          />
         </label>
         <label>
           Password
-          <input type="password" autoComplete="current-password" required value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+          <input
+            type="password"
+            autoComplete="current-password"
+            required
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+          />
         </label>
         {error ? <ErrorBox error={error} /> : null}
         <button type="submit" className="primary" disabled={busy}>

@@ -27,15 +27,30 @@ export function SetupPage({ onDone }: { onDone: (token: string) => void }) {
         <p className="muted">Create your organization and the first admin account.</p>
         <label>
           Organization
-          <input required value={form.organization} onChange={(e) => setForm({ ...form, organization: e.target.value })} />
+          <input
+            required
+            value={form.organization}
+            onChange={(e) => setForm({ ...form, organization: e.target.value })}
+          />
         </label>
         <label>
           Email
-          <input type="email" required value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
+          <input
+            type="email"
+            required
+            value={form.email}
+            onChange={(e) => setForm({ ...form, email: e.target.value })}
+          />
         </label>
         <label>
           Password (8 characters or more)
-          <input type="password" required minLength={8} value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />
+          <input
+            type="password"
+            required
+            minLength={8}
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+          />
         </label>
         {error ? <ErrorBox error={error} /> : null}
         <button type="submit" className="primary" disabled={busy}>
