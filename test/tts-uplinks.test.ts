@@ -553,7 +553,7 @@ describe.each(combos)('The Things Stack uplinks and downlinks on $name via $side
     expect(
       await until(
         () => device(t, d.id),
-        (x) => x.online === true,
+        (x) => x.online === true && x.firmwareVersion === '1.5.0',
       ),
     ).toMatchObject({ online: true, firmwareVersion: '1.5.0' });
   });

@@ -516,10 +516,11 @@ export class ParticleService {
     const now = this.d.clock();
     const prepared = this.d.ingest.prepare(mapped.values);
     const ops: WriteOp[] = [];
-    if (mapped.firmwareVersion !== undefined && mapped.firmwareVersion !== state.device.firmwareVersion) {
-      state.device.firmwareVersion = mapped.firmwareVersion;
-      ops.push({ kind: 'firmware', deviceId: state.device.id, version: mapped.firmwareVersion });
-    }
+    const firmware =
+      mapped.firmwareVersion !== undefined && mapped.firmwareVersion !== state.device.firmwareVersion
+        ? mapped.firmwareVersion
+        : undefined;
+    if (firmware !== undefined) ops.push({ kind: 'firmware', deviceId: state.device.id, version: firmware });
     if (prepared.rejected.length > 0) {
       this.note(
         rt,
@@ -556,6 +557,8 @@ export class ParticleService {
     }
     rt.stats.values += prepared.accepted.length;
     await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'particle', ops);
+    // Like values, the firmware version shows only once it is stored.
+    if (firmware !== undefined) state.device.firmwareVersion = firmware;
     this.publishTimeline(state, ops);
   }
 

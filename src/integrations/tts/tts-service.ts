@@ -494,10 +494,11 @@ export class TtsService {
     if (!state) return;
     const prepared = this.d.ingest.prepare(mapped.values);
     const ops: WriteOp[] = [];
-    if (mapped.firmwareVersion !== undefined && mapped.firmwareVersion !== state.device.firmwareVersion) {
-      state.device.firmwareVersion = mapped.firmwareVersion;
-      ops.push({ kind: 'firmware', deviceId: state.device.id, version: mapped.firmwareVersion });
-    }
+    const firmware =
+      mapped.firmwareVersion !== undefined && mapped.firmwareVersion !== state.device.firmwareVersion
+        ? mapped.firmwareVersion
+        : undefined;
+    if (firmware !== undefined) ops.push({ kind: 'firmware', deviceId: state.device.id, version: firmware });
     if (prepared.rejected.length > 0) {
       this.note(
         rt,
@@ -542,6 +543,8 @@ export class TtsService {
       }
     }
     await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'tts', ops);
+    // Like values, the firmware version shows only once it is stored.
+    if (firmware !== undefined) state.device.firmwareVersion = firmware;
     this.publishTimeline(state, ops);
   }
 
