@@ -155,4 +155,77 @@ describe.skipIf(!hasChromium || !built)('the console in a real browser (Debian c
     );
     expect(body).not.toMatch(/at .+\.(ts|js):\d+/);
   }, 30_000);
+
+  it('keeps its layout with long names, many widgets and no data, on a desktop and a phone', async () => {
+    const login = await t.api(
+      'POST',
+      '/api/v1/auth/login',
+      { email: 'admin@example.com', password: 'password123' },
+      null,
+    );
+    const token = login.body.token as string;
+    const api = (method: string, p: string, body?: unknown) => t.api(method, p, body, token);
+    const long = 'A very long name that goes on and on without any sensible place to break it'.repeat(2);
+    const tpl = await api('POST', '/api/v1/templates', { name: long.slice(0, 100) });
+    const types = ['double', 'integer', 'string', 'location', 'double', 'integer'] as const;
+    for (const [i, type] of types.entries()) {
+      const r = await api('POST', `/api/v1/templates/${tpl.body.id}/datastreams`, {
+        name: `${long.slice(0, 60)} ${i}`,
+        pin: `V${i + 1}`,
+        type,
+        ...(type === 'integer' ? { min: 0, max: 1 } : {}),
+      });
+      expect(r.status, r.text).toBe(201);
+    }
+    const kinds: Array<[string, string]> = [
+      ['label', 'V1'],
+      ['gauge', 'V1'],
+      ['chart', 'V1'],
+      ['switch', 'V2'],
+      ['led', 'V2'],
+      ['slider', 'V1'],
+      ['text_input', 'V3'],
+      ['terminal', 'V3'],
+      ['map', 'V4'],
+      ['number_input', 'V5'],
+      ['label', 'V6'],
+      ['button', 'V6'],
+    ];
+    const widgets = kinds.map(([type, pin], i) => ({
+      id: `w${i}`,
+      type,
+      title: `${long.slice(0, 95)} ${i}`,
+      datastream: pin,
+      x: (i % 4) * 3,
+      y: Math.floor(i / 4) * 4,
+      w: 3,
+      h: 4,
+    }));
+    const put = await api('PUT', `/api/v1/templates/${tpl.body.id}/dashboard`, {
+      tabs: [{ name: 'Dashboard', widgets }],
+    });
+    expect(put.status, put.text).toBe(200);
+    const dev = await api('POST', '/api/v1/devices', { templateId: tpl.body.id, name: long.slice(0, 60) });
+    expect(dev.status, dev.text).toBe(201);
+
+    for (const [width, height, name] of [
+      [1280, 860, '09-many-widgets'],
+      [390, 844, '10-many-widgets-phone'],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      for (const path of [`/devices/${dev.body.id}`, '/devices', `/templates/${tpl.body.id}/dashboard`, '/templates']) {
+        await page.goto(`${t.url}${path}`);
+        await page.locator('main').waitFor();
+        await page.waitForLoadState('networkidle');
+        const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+        // The dashboard builder is a desktop tool; everything else must fit the phone too.
+        if (width >= 1280 || !path.endsWith('/dashboard'))
+          expect(overflow, `${path} at ${width}px`).toBeLessThanOrEqual(1);
+        const text = await page.locator('main').innerText();
+        expect(text, path).not.toMatch(/at .+\.(ts|js|tsx):\d+/);
+        if (path === `/devices/${dev.body.id}`) await shot(page, name);
+      }
+    }
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });
