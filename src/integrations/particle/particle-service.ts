@@ -1,18 +1,21 @@
 import type { Logger } from 'pino';
 import { DEVICE_SOURCES, type EventBus, type ValueEvent } from '../../bus/events.ts';
 import type { Datastream } from '../../domain/datastream.ts';
-import type { DeviceState, TemplateModel } from '../../domain/model.ts';
+import type { DeviceState } from '../../domain/model.ts';
 import { parsePin } from '../../domain/pins.ts';
 import { conflict, invalid, notFound } from '../../errors.ts';
 import type { IngestPipeline } from '../../ingest/pipeline.ts';
 import type { Registry } from '../../ingest/registry.ts';
 import type { Lifecycle } from '../../lifecycle/lifecycle.ts';
-import { hashToken, newDeviceToken } from '../../security/tokens.ts';
 import type { BatchWriter } from '../../store/batch-writer.ts';
 import type { DevicesRepo } from '../../store/devices-repo.ts';
 import type { IntegrationRecord, IntegrationsRepo } from '../../store/integrations-repo.ts';
 import type { TemplatesRepo } from '../../store/templates-repo.ts';
 import type { WriteOp } from '../../store/write-ops.ts';
+import { DeviceDirectory } from '../common/device-directory.ts';
+import { ensureMetafield, type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
+import { NoteLimiter, publishTimeline } from '../common/timeline-notes.ts';
+import { type UnmatchedKey, UnmatchedKeys } from '../common/unmatched-keys.ts';
 import type { Leadership } from '../leadership.ts';
 import type { BackoffOptions } from '../tts/backoff.ts';
 import { type CallResult, callFunction, deviceName, streamUrl } from './api.ts';
@@ -42,15 +45,6 @@ export interface ParticleDeps {
   noteIntervalMs: number;
 }
 
-interface UnmatchedKey {
-  key: string;
-  count: number;
-  lastValue: unknown;
-  lastSeenAt: number;
-  coreid: string;
-  event: string;
-}
-
 /** A function call that found the device offline: made again when it comes online. */
 interface Pending {
   pin: string;
@@ -62,9 +56,8 @@ interface Pending {
 interface Runtime {
   record: IntegrationRecord<ParticleSettings>;
   stream: ParticleStream;
-  /** Particle device id → Pinwheel device id. */
-  devices: Map<string, number>;
-  creating: Map<string, Promise<DeviceState | undefined>>;
+  /** Particle device id → Pinwheel device. */
+  directory: DeviceDirectory;
   /** Events of one Particle device are handled in order. */
   chains: Map<string, Promise<void>>;
   /** Function calls to one device go one after the other. */
@@ -72,12 +65,11 @@ interface Runtime {
   /** Device → function → the latest call that found the device offline. */
   pending: Map<number, Map<string, Pending>>;
   callTimes: number[];
-  unmatched: Map<string, UnmatchedKey>;
-  notes: Map<string, number>;
+  unmatched: UnmatchedKeys;
+  notes: NoteLimiter;
   stats: { events: number; values: number; malformed: number; calls: number; callErrors: number };
 }
 
-const MAX_UNMATCHED = 200;
 /** A call that found the device offline is made again when it comes online within this time. */
 const PENDING_TTL_MS = 60 * 60 * 1000;
 /** Events that are the cloud's, not the device's data. */
@@ -193,7 +185,7 @@ export class ParticleService {
   async unmatched(orgId: number, id: number): Promise<UnmatchedKey[]> {
     await this.ownRecord(orgId, id);
     const rt = this.runtimes.get(id);
-    return rt ? [...rt.unmatched.values()].sort((a, b) => b.count - a.count) : [];
+    return rt ? rt.unmatched.list() : [];
   }
 
   /** Every key must name a datastream of the template (pin or name), every value be a function name. */
@@ -310,14 +302,17 @@ export class ParticleService {
     const rt: Runtime = {
       record,
       stream: undefined as unknown as ParticleStream,
-      devices: new Map(),
-      creating: new Map(),
+      directory: new DeviceDirectory(this.d, {
+        orgId: record.orgId,
+        templateId: record.templateId,
+        what: 'Particle event',
+      }),
       chains: new Map(),
       calls: new Map(),
       pending: new Map(),
       callTimes: [],
-      unmatched: new Map(),
-      notes: new Map(),
+      unmatched: new UnmatchedKeys(),
+      notes: new NoteLimiter({ type: 'particle', id: record.id }, this.d.noteIntervalMs, this.d.clock),
       stats: { events: 0, values: 0, malformed: 0, calls: 0, callErrors: 0 },
     };
     rt.stream = new ParticleStream(
@@ -357,50 +352,9 @@ export class ParticleService {
       .setStatus(rt.record.id, status, lastError)
       .catch((err) => log.error({ err }, 'status not saved'));
     if (status === 'connected')
-      void this.ensureMetafield(rt).catch((err) => log.error({ err }, 'metafield not created'));
-  }
-
-  /** The template gets the "Particle Device ID" metafield on first connect. */
-  private async ensureMetafield(rt: Runtime): Promise<number> {
-    const model = await this.d.registry.template(rt.record.templateId);
-    if (!model) throw new Error('template is gone');
-    const existing = model.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
-    if (existing) return existing.id;
-    try {
-      const created = await this.d.templates.addMetafield({
-        templateId: rt.record.templateId,
-        name: PARTICLE_DEVICE_METAFIELD,
-        type: 'text',
-        required: false,
-        defaultValue: null,
-      });
-      return created.id;
-    } catch (err) {
-      const again = await this.d.templates.loadModel(rt.record.templateId);
-      const found = again?.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
-      if (!found) throw err;
-      return found.id;
-    } finally {
-      this.d.registry.invalidateTemplate(rt.record.templateId);
-      this.d.bus.broadcast({ type: 'invalidate', entity: 'template', id: rt.record.templateId });
-    }
-  }
-
-  private async context(rt: Runtime): Promise<{ model: TemplateModel; metafieldId: number } | undefined> {
-    let model = await this.d.registry.template(rt.record.templateId);
-    if (!model) {
-      // The template (and with it this integration) was deleted.
-      void this.reload(rt.record.id).catch(() => {});
-      return undefined;
-    }
-    let mf = model.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
-    if (!mf) {
-      await this.ensureMetafield(rt);
-      model = await this.d.registry.template(rt.record.templateId);
-      mf = model?.metafields.find((m) => m.name === PARTICLE_DEVICE_METAFIELD);
-      if (!model || !mf) return undefined;
-    }
-    return { model, metafieldId: mf.id };
+      void ensureMetafield(this.d, rt.record.templateId, PARTICLE_DEVICE_METAFIELD).catch((err) =>
+        log.error({ err }, 'metafield not created'),
+      );
   }
 
   private onMessage(rt: Runtime, m: SseMessage): void {
@@ -428,82 +382,17 @@ export class ParticleService {
     });
   }
 
-  /** Finds the device of a Particle device id; creates it on its first event when allowed. */
-  private async resolveDevice(
-    rt: Runtime,
-    coreid: string,
-    ctx: { model: TemplateModel; metafieldId: number },
-    create: boolean,
-  ): Promise<DeviceState | undefined> {
-    const cached = rt.devices.get(coreid);
-    if (cached !== undefined) {
-      const state = await this.d.registry.device(cached);
-      if (
-        state &&
-        state.device.templateId === rt.record.templateId &&
-        state.device.metadata.get(ctx.metafieldId) === coreid
-      ) {
-        return state;
-      }
-      rt.devices.delete(coreid);
-    }
-    const inFlight = rt.creating.get(coreid);
-    if (inFlight) return inFlight;
-    const p = (async () => {
-      const [id] = await this.d.devices.findByMetafield(rt.record.templateId, ctx.metafieldId, coreid);
-      if (id !== undefined) {
-        rt.devices.set(coreid, id);
-        return this.d.registry.device(id);
-      }
-      if (!create || !rt.record.settings.autoCreate) return undefined;
-      const name = (await deviceName(this.d.apiUrl, rt.record.secret, rt.record.settings.productId, coreid)) ?? coreid;
-      const token = newDeviceToken();
-      const device = await this.d.devices.create({
-        orgId: rt.record.orgId,
-        templateId: rt.record.templateId,
-        name: name.slice(0, 60),
-        token,
-        tokenHash: hashToken(token),
-        metadata: new Map([[ctx.metafieldId, coreid]]),
-        now: this.d.clock(),
-      });
-      rt.devices.set(coreid, device.id);
-      this.d.log.info(
-        { integration: rt.record.id, coreid, deviceId: device.id },
-        'device created from its first Particle event',
-      );
-      return this.d.registry.device(device.id);
-    })();
-    rt.creating.set(coreid, p);
-    try {
-      return await p;
-    } finally {
-      rt.creating.delete(coreid);
-    }
+  private async context(rt: Runtime): Promise<IntegrationContext | undefined> {
+    const ctx = await integrationContext(this.d, rt.record.templateId, PARTICLE_DEVICE_METAFIELD);
+    // No template means it (and with it this integration) was deleted.
+    if (!ctx) void this.reload(rt.record.id).catch(() => {});
+    return ctx;
   }
 
-  /** A timeline note, at most one of a kind per device per interval. */
-  private note(rt: Runtime, state: DeviceState, kind: string, data: Record<string, unknown>, ops: WriteOp[]): void {
-    const key = `${state.device.id}:${kind}`;
-    const now = this.d.clock();
-    const last = rt.notes.get(key);
-    if (last !== undefined && now - last < this.d.noteIntervalMs) return;
-    rt.notes.set(key, now);
-    if (rt.notes.size > 50_000) rt.notes.clear();
-    const item = { integration: 'particle', integrationId: rt.record.id, kind, ...data };
-    ops.push({ kind: 'timeline', deviceId: state.device.id, ts: now, type: 'integration_error', data: item });
-  }
-
-  private publishTimeline(state: DeviceState, ops: WriteOp[]): void {
-    for (const op of ops) {
-      if (op.kind !== 'timeline') continue;
-      this.d.bus.publish({
-        type: 'timeline',
-        orgId: state.device.orgId,
-        deviceId: state.device.id,
-        item: { ts: op.ts, type: op.type, ...op.data },
-      });
-    }
+  private resolveDevice(rt: Runtime, coreid: string, ctx: IntegrationContext, create: boolean) {
+    const s = rt.record.settings;
+    const name = async () => (await deviceName(this.d.apiUrl, rt.record.secret, s.productId, coreid)) ?? coreid;
+    return rt.directory.resolve(coreid, ctx, create && s.autoCreate ? name : false);
   }
 
   private async onData(rt: Runtime, e: ParticleEvent): Promise<void> {
@@ -522,8 +411,7 @@ export class ParticleService {
         : undefined;
     if (firmware !== undefined) ops.push({ kind: 'firmware', deviceId: state.device.id, version: firmware });
     if (prepared.rejected.length > 0) {
-      this.note(
-        rt,
+      rt.notes.note(
         state,
         'rejected_values',
         {
@@ -536,30 +424,12 @@ export class ParticleService {
         ops,
       );
     }
-    for (const u of mapped.unmatched) {
-      const cur = rt.unmatched.get(u.key);
-      if (cur) {
-        cur.count += 1;
-        cur.lastValue = u.value;
-        cur.lastSeenAt = now;
-        cur.coreid = e.coreid;
-        cur.event = e.name;
-      } else if (rt.unmatched.size < MAX_UNMATCHED) {
-        rt.unmatched.set(u.key, {
-          key: u.key,
-          count: 1,
-          lastValue: u.value,
-          lastSeenAt: now,
-          coreid: e.coreid,
-          event: e.name,
-        });
-      }
-    }
+    for (const u of mapped.unmatched) rt.unmatched.record(u.key, u.value, now, { coreid: e.coreid, event: e.name });
     rt.stats.values += prepared.accepted.length;
     await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'particle', ops);
     // Like values, the firmware version shows only once it is stored.
     if (firmware !== undefined) state.device.firmwareVersion = firmware;
-    this.publishTimeline(state, ops);
+    publishTimeline(this.d.bus, state, ops);
   }
 
   /** `spark/status`: "online" / "offline" (also "auto-update" and the like, ignored). */
@@ -670,7 +540,7 @@ export class ParticleService {
       { kind: 'timeline', deviceId: state.device.id, ts: this.d.clock(), type: 'particle_function', data },
     ];
     await this.d.writer.write(ops);
-    this.publishTimeline(state, ops);
+    publishTimeline(this.d.bus, state, ops);
   }
 
   /** The device came online: make the calls that found it offline (the latest per function). */

@@ -1,16 +1,18 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import { DEVICE_SOURCES, type EventBus, type ValueEvent } from '../../bus/events.ts';
-import type { DeviceState, TemplateModel } from '../../domain/model.ts';
 import { conflict, notFound } from '../../errors.ts';
 import type { IngestPipeline } from '../../ingest/pipeline.ts';
 import type { Registry } from '../../ingest/registry.ts';
-import { hashToken, newDeviceToken } from '../../security/tokens.ts';
 import type { BatchWriter } from '../../store/batch-writer.ts';
 import type { DevicesRepo } from '../../store/devices-repo.ts';
 import type { IntegrationRecord, IntegrationsRepo } from '../../store/integrations-repo.ts';
 import type { TemplatesRepo } from '../../store/templates-repo.ts';
 import type { WriteOp } from '../../store/write-ops.ts';
+import { DeviceDirectory } from '../common/device-directory.ts';
+import { ensureMetafield, type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
+import { NoteLimiter, publishTimeline } from '../common/timeline-notes.ts';
+import { type UnmatchedKey, UnmatchedKeys } from '../common/unmatched-keys.ts';
 import type { Leadership } from '../leadership.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { TtsConnection } from './connection.ts';
@@ -35,22 +37,13 @@ export interface TtsDeps {
   noteIntervalMs: number;
 }
 
-interface UnmatchedKey {
-  key: string;
-  count: number;
-  lastValue: unknown;
-  lastSeenAt: number;
-  ttsDeviceId: string;
-}
-
 interface Runtime {
   record: IntegrationRecord<TtsSettings>;
   conn: TtsConnection;
-  /** TTS device id → Pinwheel device id. */
-  devices: Map<string, number>;
-  creating: Map<string, Promise<DeviceState | undefined>>;
-  unmatched: Map<string, UnmatchedKey>;
-  notes: Map<string, number>;
+  /** TTS device id → Pinwheel device. */
+  directory: DeviceDirectory;
+  unmatched: UnmatchedKeys;
+  notes: NoteLimiter;
   /** Coalescing: device → pin → the latest downlink not yet sent. */
   pending: Map<number, Map<string, TtsDownlink>>;
   /** Our correlation id → where it went. */
@@ -58,7 +51,6 @@ interface Runtime {
   stats: { uplinks: number; malformed: number; downlinks: number };
 }
 
-const MAX_UNMATCHED = 200;
 const MAX_CORRELATIONS = 10_000;
 /** Sources that are the device speaking: their values are never sent back down. */
 const NO_DOWNLINK = new Set<string>([...DEVICE_SOURCES].filter((s) => s !== 'particle'));
@@ -169,7 +161,7 @@ export class TtsService {
   async unmatched(orgId: number, id: number): Promise<UnmatchedKey[]> {
     await this.ownRecord(orgId, id);
     const rt = this.runtimes.get(id);
-    return rt ? [...rt.unmatched.values()].sort((a, b) => b.count - a.count) : [];
+    return rt ? rt.unmatched.list() : [];
   }
 
   async create(orgId: number, templateId: string, input: TtsInput, now: number): Promise<Record<string, unknown>> {
@@ -246,7 +238,7 @@ export class TtsService {
   /** Forget cached TTS → device routes of a template (device deleted or metadata edited). */
   forgetDevice(deviceId: number): void {
     for (const rt of this.runtimes.values()) {
-      for (const [tts, id] of rt.devices) if (id === deviceId) rt.devices.delete(tts);
+      rt.directory.forget(deviceId);
       rt.pending.delete(deviceId);
     }
   }
@@ -290,10 +282,9 @@ export class TtsService {
     const rt: Runtime = {
       record,
       conn: undefined as unknown as TtsConnection,
-      devices: new Map(),
-      creating: new Map(),
-      unmatched: new Map(),
-      notes: new Map(),
+      directory: new DeviceDirectory(this.d, { orgId: record.orgId, templateId: record.templateId, what: 'uplink' }),
+      unmatched: new UnmatchedKeys(),
+      notes: new NoteLimiter({ type: 'tts', id: record.id }, this.d.noteIntervalMs, this.d.clock),
       pending: new Map(),
       correlations: new Map(),
       stats: { uplinks: 0, malformed: 0, downlinks: 0 },
@@ -332,34 +323,9 @@ export class TtsService {
       .setStatus(rt.record.id, status, lastError)
       .catch((err) => log.error({ err }, 'status not saved'));
     if (status === 'connected')
-      void this.ensureMetafield(rt).catch((err) => log.error({ err }, 'metafield not created'));
-  }
-
-  /** The template gets the "TheThingsNetwork Device" metafield on first connect. */
-  private async ensureMetafield(rt: Runtime): Promise<number> {
-    const model = await this.d.registry.template(rt.record.templateId);
-    if (!model) throw new Error('template is gone');
-    const existing = model.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
-    if (existing) return existing.id;
-    try {
-      const created = await this.d.templates.addMetafield({
-        templateId: rt.record.templateId,
-        name: TTS_DEVICE_METAFIELD,
-        type: 'text',
-        required: false,
-        defaultValue: null,
-      });
-      return created.id;
-    } catch (err) {
-      // Another path created it at the same moment.
-      const again = await this.d.templates.loadModel(rt.record.templateId);
-      const found = again?.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
-      if (!found) throw err;
-      return found.id;
-    } finally {
-      this.d.registry.invalidateTemplate(rt.record.templateId);
-      this.d.bus.broadcast({ type: 'invalidate', entity: 'template', id: rt.record.templateId });
-    }
+      void ensureMetafield(this.d, rt.record.templateId, TTS_DEVICE_METAFIELD).catch((err) =>
+        log.error({ err }, 'metafield not created'),
+      );
   }
 
   private onMessage(rt: Runtime, topic: string, payload: Buffer): void {
@@ -389,95 +355,12 @@ export class TtsService {
     work.catch((err) => this.d.log.error({ err, integration: rt.record.id, topic }, 'The Things Stack message failed'));
   }
 
-  private async context(rt: Runtime): Promise<{ model: TemplateModel; metafieldId: number } | undefined> {
-    let model = await this.d.registry.template(rt.record.templateId);
-    if (!model) return undefined;
-    let mf = model.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
-    if (!mf) {
-      await this.ensureMetafield(rt);
-      model = await this.d.registry.template(rt.record.templateId);
-      mf = model?.metafields.find((m) => m.name === TTS_DEVICE_METAFIELD);
-      if (!model || !mf) return undefined;
-    }
-    return { model, metafieldId: mf.id };
+  private context(rt: Runtime): Promise<IntegrationContext | undefined> {
+    return integrationContext(this.d, rt.record.templateId, TTS_DEVICE_METAFIELD);
   }
 
-  /** Finds the device of a TTS device id; creates it on first uplink when allowed. */
-  private async resolveDevice(
-    rt: Runtime,
-    ttsId: string,
-    ctx: { model: TemplateModel; metafieldId: number },
-    create: boolean,
-  ): Promise<DeviceState | undefined> {
-    const cached = rt.devices.get(ttsId);
-    if (cached !== undefined) {
-      const state = await this.d.registry.device(cached);
-      if (
-        state &&
-        state.device.templateId === rt.record.templateId &&
-        state.device.metadata.get(ctx.metafieldId) === ttsId
-      ) {
-        return state;
-      }
-      rt.devices.delete(ttsId);
-    }
-    const inFlight = rt.creating.get(ttsId);
-    if (inFlight) return inFlight;
-    const p = (async () => {
-      // On an id collision the oldest device wins, consistently.
-      const [id] = await this.d.devices.findByMetafield(rt.record.templateId, ctx.metafieldId, ttsId);
-      if (id !== undefined) {
-        rt.devices.set(ttsId, id);
-        return this.d.registry.device(id);
-      }
-      if (!create || !rt.record.settings.autoCreate) return undefined;
-      const token = newDeviceToken();
-      const device = await this.d.devices.create({
-        orgId: rt.record.orgId,
-        templateId: rt.record.templateId,
-        name: ttsId.slice(0, 60),
-        token,
-        tokenHash: hashToken(token),
-        metadata: new Map([[ctx.metafieldId, ttsId]]),
-        now: this.d.clock(),
-      });
-      rt.devices.set(ttsId, device.id);
-      this.d.log.info(
-        { integration: rt.record.id, ttsId, deviceId: device.id },
-        'device created from its first uplink',
-      );
-      return this.d.registry.device(device.id);
-    })();
-    rt.creating.set(ttsId, p);
-    try {
-      return await p;
-    } finally {
-      rt.creating.delete(ttsId);
-    }
-  }
-
-  /** A timeline note, at most one of a kind per device per interval. */
-  private note(rt: Runtime, state: DeviceState, kind: string, data: Record<string, unknown>, ops: WriteOp[]): void {
-    const key = `${state.device.id}:${kind}`;
-    const now = this.d.clock();
-    const last = rt.notes.get(key);
-    if (last !== undefined && now - last < this.d.noteIntervalMs) return;
-    rt.notes.set(key, now);
-    if (rt.notes.size > 50_000) rt.notes.clear();
-    const item = { integration: 'tts', integrationId: rt.record.id, kind, ...data };
-    ops.push({ kind: 'timeline', deviceId: state.device.id, ts: now, type: 'integration_error', data: item });
-  }
-
-  private publishTimeline(state: DeviceState, ops: WriteOp[]): void {
-    for (const op of ops) {
-      if (op.kind !== 'timeline') continue;
-      this.d.bus.publish({
-        type: 'timeline',
-        orgId: state.device.orgId,
-        deviceId: state.device.id,
-        item: { ts: op.ts, type: op.type, ...op.data },
-      });
-    }
+  private resolveDevice(rt: Runtime, ttsId: string, ctx: IntegrationContext, create: boolean) {
+    return rt.directory.resolve(ttsId, ctx, create && rt.record.settings.autoCreate ? async () => ttsId : false);
   }
 
   private async onUplink(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
@@ -500,8 +383,7 @@ export class TtsService {
         : undefined;
     if (firmware !== undefined) ops.push({ kind: 'firmware', deviceId: state.device.id, version: firmware });
     if (prepared.rejected.length > 0) {
-      this.note(
-        rt,
+      rt.notes.note(
         state,
         'rejected_values',
         {
@@ -515,8 +397,7 @@ export class TtsService {
     }
     if (mapped.formatterMissing) {
       const fPort = (body as { uplink_message?: { f_port?: unknown } }).uplink_message?.f_port;
-      this.note(
-        rt,
+      rt.notes.note(
         state,
         'formatter_missing',
         {
@@ -525,27 +406,11 @@ export class TtsService {
         ops,
       );
     }
-    for (const u of mapped.unmatched) {
-      const cur = rt.unmatched.get(u.key);
-      if (cur) {
-        cur.count += 1;
-        cur.lastValue = u.value;
-        cur.lastSeenAt = now;
-        cur.ttsDeviceId = topic.deviceId;
-      } else if (rt.unmatched.size < MAX_UNMATCHED) {
-        rt.unmatched.set(u.key, {
-          key: u.key,
-          count: 1,
-          lastValue: u.value,
-          lastSeenAt: now,
-          ttsDeviceId: topic.deviceId,
-        });
-      }
-    }
+    for (const u of mapped.unmatched) rt.unmatched.record(u.key, u.value, now, { ttsDeviceId: topic.deviceId });
     await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'tts', ops);
     // Like values, the firmware version shows only once it is stored.
     if (firmware !== undefined) state.device.firmwareVersion = firmware;
-    this.publishTimeline(state, ops);
+    publishTimeline(this.d.bus, state, ops);
   }
 
   private async onJoin(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
@@ -558,7 +423,7 @@ export class TtsService {
       { kind: 'timeline', deviceId: state.device.id, ts, type: 'join', data: { integration: 'tts' } },
     ];
     await this.d.ingest.touch(state, ctx.model, 'tts', ops);
-    this.publishTimeline(state, ops);
+    publishTimeline(this.d.bus, state, ops);
   }
 
   private async onLocation(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
@@ -584,7 +449,7 @@ export class TtsService {
     ];
     const prepared = loc ? this.d.ingest.prepare([{ datastream: loc, raw: [lon, lat], ts }]) : { accepted: [] };
     await this.d.ingest.commit(state, ctx.model, prepared.accepted, 'tts', ops);
-    this.publishTimeline(state, ops);
+    publishTimeline(this.d.bus, state, ops);
   }
 
   private async onDownlinkStatus(rt: Runtime, topic: ParsedTopic, body: unknown): Promise<void> {
@@ -620,7 +485,7 @@ export class TtsService {
       { kind: 'timeline', deviceId: state.device.id, ts: this.d.clock(), type: 'downlink_status', data },
     ];
     await this.d.writer.write(ops);
-    this.publishTimeline(state, ops);
+    publishTimeline(this.d.bus, state, ops);
   }
 
   /** Every accepted value that did not come from the device goes down as one downlink. */
@@ -685,6 +550,6 @@ export class TtsService {
       },
     ];
     await this.d.writer.write(ops);
-    this.publishTimeline(state, ops);
+    publishTimeline(this.d.bus, state, ops);
   }
 }
