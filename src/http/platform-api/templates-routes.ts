@@ -207,6 +207,7 @@ export function registerTemplateRoutes(app: FastifyInstance, s: Services): void 
       });
       await s.writer.flush();
       await s.tts.dropTemplate(id);
+      await s.particle.dropTemplate(id);
       await s.templates.delete(id);
       for (const d of items) {
         s.lifecycle.forget(d.id);

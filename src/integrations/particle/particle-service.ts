@@ -14,6 +14,7 @@ import type { TemplatesRepo } from '../../store/templates-repo.ts';
 import type { WriteOp } from '../../store/write-ops.ts';
 import { DeviceDirectory } from '../common/device-directory.ts';
 import { ensureMetafield, type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
+import { IntegrationRuntimes } from '../common/integration-runtimes.ts';
 import { NoteLimiter, publishTimeline } from '../common/timeline-notes.ts';
 import { type UnmatchedKey, UnmatchedKeys } from '../common/unmatched-keys.ts';
 import type { Leadership } from '../leadership.ts';
@@ -92,84 +93,47 @@ export type ParticlePatch = Partial<Omit<ParticleInput, 'accessToken'>> & { acce
  * Only the leader instance holds streams; the API works on the database from any instance.
  */
 export class ParticleService {
-  private readonly runtimes = new Map<number, Runtime>();
-  private readonly byTemplate = new Map<string, Runtime>();
+  private readonly runtimes: IntegrationRuntimes<ParticleSettings, Runtime>;
   private unsubscribe: (() => void) | null = null;
-  private stopped = false;
 
-  constructor(private readonly d: ParticleDeps) {}
+  constructor(private readonly d: ParticleDeps) {
+    this.runtimes = new IntegrationRuntimes<ParticleSettings, Runtime>('particle', d, {
+      create: (record) => this.createRuntime(record),
+      start: (rt) => rt.stream.start(),
+      stop: (rt) => rt.stream.stop(),
+      mustRestart: (cur, next) => next.secret !== cur.secret || next.settings.productId !== cur.settings.productId,
+      reconnectNow: (rt) => rt.stream.reconnectNow(),
+    });
+  }
 
   /** Call before or after the leadership starts (the TTS service starts it). */
   async start(): Promise<void> {
-    this.stopped = false;
     this.unsubscribe = this.d.bus.subscribe((e) => {
       if (e.type === 'value') this.onValue(e);
     });
-    this.d.leadership.onChange((leading) => {
-      if (this.stopped) return;
-      const work = leading ? this.launchAll() : this.stopAll();
-      work.catch((err) => this.d.log.error({ err }, 'Particle hand-over failed'));
-    });
-    if (this.d.leadership.leading) await this.launchAll();
+    await this.runtimes.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
     this.unsubscribe = null;
-    await this.stopAll();
+    await this.runtimes.stop();
   }
 
-  private async launchAll(): Promise<void> {
-    for (const record of await this.d.integrations.list<ParticleSettings>('particle')) {
-      if (!this.runtimes.has(record.id) && !this.stopped) this.launch(record);
-    }
+  /** An integration changed on another instance. */
+  reload(id: number, action?: 'connect'): Promise<void> {
+    return this.runtimes.reload(id, action);
   }
 
-  private async stopAll(): Promise<void> {
-    const all = [...this.runtimes.values()];
-    this.runtimes.clear();
-    this.byTemplate.clear();
-    await Promise.all(all.map((rt) => rt.stream.stop()));
-  }
-
-  /** An integration changed (here or on another instance): the leader brings its stream in line. */
-  async reload(id: number, action?: 'connect'): Promise<void> {
-    if (!this.d.leadership.leading || this.stopped) return;
-    const record = await this.d.integrations.get<ParticleSettings>(id);
-    const rt = this.runtimes.get(id);
-    if (record?.type !== 'particle') {
-      if (rt) await this.drop(rt);
-      return;
-    }
-    if (!rt) {
-      this.launch({ ...record, status: 'not_connected', lastError: null });
-      return;
-    }
-    if (record.secret !== rt.record.secret || record.settings.productId !== rt.record.settings.productId) {
-      await this.drop(rt);
-      this.launch({ ...record, status: 'not_connected', lastError: null });
-    } else {
-      rt.record = record;
-      if (action === 'connect') rt.stream.reconnectNow();
-    }
-  }
-
-  private async drop(rt: Runtime): Promise<void> {
-    this.runtimes.delete(rt.record.id);
-    if (this.byTemplate.get(rt.record.templateId) === rt) this.byTemplate.delete(rt.record.templateId);
-    await rt.stream.stop();
-  }
-
-  private async changed(id: number, action?: 'connect'): Promise<void> {
-    await this.reload(id, action);
-    this.d.bus.broadcast({ type: 'invalidate', entity: 'integration', id: String(id), ...(action ? { action } : {}) });
+  /** The template is being deleted: its integration goes with it. */
+  dropTemplate(templateId: string): Promise<void> {
+    return this.runtimes.dropTemplate(templateId);
   }
 
   // ---- API ----------------------------------------------------------------------------
 
   async list(orgId: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.d.integrations.list<ParticleSettings>('particle', orgId)).map((r) => this.toJson(r));
+    return (await this.runtimes.list(orgId)).map((r) => this.toJson(r));
   }
 
   private async ownRecord(orgId: number, id: number): Promise<IntegrationRecord<ParticleSettings>> {
@@ -179,11 +143,11 @@ export class ParticleService {
   }
 
   async get(orgId: number, id: number): Promise<Record<string, unknown>> {
-    return this.toJson(await this.ownRecord(orgId, id));
+    return this.toJson(await this.runtimes.ownRecord(orgId, id));
   }
 
   async unmatched(orgId: number, id: number): Promise<UnmatchedKey[]> {
-    await this.ownRecord(orgId, id);
+    await this.runtimes.ownRecord(orgId, id);
     const rt = this.runtimes.get(id);
     return rt ? rt.unmatched.list() : [];
   }
@@ -232,12 +196,12 @@ export class ParticleService {
       }
       throw err;
     }
-    await this.changed(record.id);
+    await this.runtimes.changed(record.id);
     return this.toJson(record);
   }
 
   async update(orgId: number, id: number, patch: ParticlePatch, now: number): Promise<Record<string, unknown>> {
-    const current = await this.ownRecord(orgId, id);
+    const current = await this.runtimes.ownRecord(orgId, id);
     const { accessToken, name, ...rest } = patch;
     const settings: ParticleSettings = { ...current.settings };
     if (rest.productId !== undefined) settings.productId = rest.productId;
@@ -250,8 +214,8 @@ export class ParticleService {
       { settings, ...(name ? { name } : {}), ...(accessToken ? { secret: accessToken } : {}) },
       now,
     );
-    await this.changed(id);
-    return this.toJson(await this.ownRecord(orgId, id));
+    await this.runtimes.changed(id);
+    return this.toJson(await this.runtimes.ownRecord(orgId, id));
   }
 
   async setFunctions(
@@ -264,15 +228,15 @@ export class ParticleService {
   }
 
   async remove(orgId: number, id: number): Promise<void> {
-    await this.ownRecord(orgId, id);
+    await this.runtimes.ownRecord(orgId, id);
     await this.d.integrations.delete(id);
-    await this.changed(id);
+    await this.runtimes.changed(id);
   }
 
   async connectNow(orgId: number, id: number): Promise<Record<string, unknown>> {
-    await this.ownRecord(orgId, id);
-    await this.changed(id, 'connect');
-    return this.toJson(await this.ownRecord(orgId, id));
+    await this.runtimes.ownRecord(orgId, id);
+    await this.runtimes.changed(id, 'connect');
+    return this.toJson(await this.runtimes.ownRecord(orgId, id));
   }
 
   /** Public view: settings and live status; never the token. */
@@ -298,7 +262,7 @@ export class ParticleService {
 
   // ---- the stream -------------------------------------------------------------------------
 
-  private launch(record: IntegrationRecord<ParticleSettings>): Runtime {
+  private createRuntime(record: IntegrationRecord<ParticleSettings>): Runtime {
     const rt: Runtime = {
       record,
       stream: undefined as unknown as ParticleStream,
@@ -324,14 +288,11 @@ export class ParticleService {
       },
       { backoff: this.d.backoff, idleTimeoutMs: this.d.idleTimeoutMs },
     );
-    this.runtimes.set(record.id, rt);
-    this.byTemplate.set(record.templateId, rt);
-    rt.stream.start();
     return rt;
   }
 
   private live(rt: Runtime): boolean {
-    return this.runtimes.get(rt.record.id) === rt;
+    return this.runtimes.isCurrent(rt);
   }
 
   private onStatus(rt: Runtime, status: IntegrationRecord['status'], lastError: string | null): void {
@@ -450,7 +411,7 @@ export class ParticleService {
   /** Every user-originated write of a mapped datastream calls its cloud function. */
   private onValue(e: ValueEvent): void {
     if (DEVICE_SOURCES.has(e.source)) return;
-    const rt = this.byTemplate.get(e.templateId);
+    const rt = this.runtimes.forTemplate(e.templateId);
     if (!rt) return;
     const fns = rt.record.settings.functions;
     if (Object.keys(fns).length === 0) return;

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import { DEVICE_SOURCES, type EventBus, type ValueEvent } from '../../bus/events.ts';
-import { conflict, notFound } from '../../errors.ts';
+import { conflict } from '../../errors.ts';
 import type { IngestPipeline } from '../../ingest/pipeline.ts';
 import type { Registry } from '../../ingest/registry.ts';
 import type { BatchWriter } from '../../store/batch-writer.ts';
@@ -11,6 +11,7 @@ import type { TemplatesRepo } from '../../store/templates-repo.ts';
 import type { WriteOp } from '../../store/write-ops.ts';
 import { DeviceDirectory } from '../common/device-directory.ts';
 import { ensureMetafield, type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
+import { IntegrationRuntimes } from '../common/integration-runtimes.ts';
 import { NoteLimiter, publishTimeline } from '../common/timeline-notes.ts';
 import { type UnmatchedKey, UnmatchedKeys } from '../common/unmatched-keys.ts';
 import type { Leadership } from '../leadership.ts';
@@ -63,103 +64,53 @@ export type TtsInput = Omit<TtsSettings, 'port'> & {
 
 /** The Things Stack integration: one MQTT session per application card, uplinks in, downlinks out. */
 export class TtsService {
-  private readonly runtimes = new Map<number, Runtime>();
-  private readonly byTemplate = new Map<string, Runtime>();
+  private readonly runtimes: IntegrationRuntimes<TtsSettings, Runtime>;
   private unsubscribe: (() => void) | null = null;
 
-  constructor(private readonly d: TtsDeps) {}
+  constructor(private readonly d: TtsDeps) {
+    this.runtimes = new IntegrationRuntimes<TtsSettings, Runtime>('tts', d, {
+      create: (record) => this.createRuntime(record),
+      start: (rt) => rt.conn.start(),
+      stop: (rt) => rt.conn.stop(),
+      mustRestart: (cur, next) =>
+        next.secret !== cur.secret ||
+        (['host', 'port', 'tls', 'username'] as const).some((k) => next.settings[k] !== cur.settings[k]),
+      reconnectNow: (rt) => rt.conn.reconnectNow(),
+    });
+  }
 
   async start(): Promise<void> {
     this.unsubscribe = this.d.bus.subscribe((e) => {
       if (e.type === 'value') this.onValue(e);
     });
-    this.d.leadership.onChange((leading) => {
-      const work = leading ? this.launchAll() : this.stopAll();
-      work.catch((err) => this.d.log.error({ err }, 'integration hand-over failed'));
-    });
+    await this.runtimes.start();
     await this.d.leadership.start();
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
     await this.d.leadership.stop();
-    await this.stopAll();
+    await this.runtimes.stop();
   }
 
-  /** This instance became the leader: open every application's connection. */
-  private async launchAll(): Promise<void> {
-    for (const record of await this.d.integrations.list<TtsSettings>('tts')) {
-      if (!this.runtimes.has(record.id)) this.launch(record);
-    }
-  }
-
-  private async stopAll(): Promise<void> {
-    const all = [...this.runtimes.values()];
-    this.runtimes.clear();
-    this.byTemplate.clear();
-    await Promise.all(all.map((rt) => rt.conn.stop()));
-  }
-
-  /**
-   * An application card changed (here or on another instance): the leader brings its
-   * connection in line with the database; other instances have nothing to do.
-   */
-  async reload(id: number, action?: 'connect'): Promise<void> {
-    if (!this.d.leadership.leading) return;
-    const record = await this.d.integrations.get<TtsSettings>(id);
-    const rt = this.runtimes.get(id);
-    if (record?.type !== 'tts') {
-      if (rt) await this.drop(rt);
-      return;
-    }
-    if (!rt) {
-      this.launch({ ...record, status: 'not_connected', lastError: null });
-      return;
-    }
-    const s = rt.record.settings;
-    const reconnect =
-      record.secret !== rt.record.secret ||
-      (['host', 'port', 'tls', 'username'] as const).some((k) => record.settings[k] !== s[k]);
-    if (reconnect) {
-      await this.drop(rt);
-      this.launch({ ...record, status: 'not_connected', lastError: null });
-    } else {
-      rt.record = record;
-      if (action === 'connect') rt.conn.reconnectNow();
-    }
-  }
-
-  private async drop(rt: Runtime): Promise<void> {
-    this.runtimes.delete(rt.record.id);
-    if (this.byTemplate.get(rt.record.templateId) === rt) this.byTemplate.delete(rt.record.templateId);
-    await rt.conn.stop();
-  }
-
-  /** Applies a change here and tells the other instances. */
-  private async changed(id: number, action?: 'connect'): Promise<void> {
-    await this.reload(id, action);
-    this.d.bus.broadcast({ type: 'invalidate', entity: 'integration', id: String(id), ...(action ? { action } : {}) });
+  /** An application card changed on another instance. */
+  reload(id: number, action?: 'connect'): Promise<void> {
+    return this.runtimes.reload(id, action);
   }
 
   // ---- API ----------------------------------------------------------------------------
 
   async list(orgId: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.d.integrations.list<TtsSettings>('tts', orgId)).map((r) => this.toJson(r));
-  }
-
-  private async ownRecord(orgId: number, id: number): Promise<IntegrationRecord<TtsSettings>> {
-    const r = await this.d.integrations.get<TtsSettings>(id);
-    if (!r || r.orgId !== orgId || r.type !== 'tts') throw notFound('Integration');
-    return r;
+    return (await this.runtimes.list(orgId)).map((r) => this.toJson(r));
   }
 
   async get(orgId: number, id: number): Promise<Record<string, unknown>> {
-    return this.toJson(await this.ownRecord(orgId, id));
+    return this.toJson(await this.runtimes.ownRecord(orgId, id));
   }
 
   /** Unmatched keys as seen by the instance that holds the connection (this one, or none). */
   async unmatched(orgId: number, id: number): Promise<UnmatchedKey[]> {
-    await this.ownRecord(orgId, id);
+    await this.runtimes.ownRecord(orgId, id);
     const rt = this.runtimes.get(id);
     return rt ? rt.unmatched.list() : [];
   }
@@ -186,7 +137,7 @@ export class TtsService {
       }
       throw err;
     }
-    await this.changed(record.id);
+    await this.runtimes.changed(record.id);
     return this.toJson(record);
   }
 
@@ -196,7 +147,7 @@ export class TtsService {
     patch: Partial<TtsSettings> & { apiKey?: string; name?: string },
     now: number,
   ): Promise<Record<string, unknown>> {
-    const current = await this.ownRecord(orgId, id);
+    const current = await this.runtimes.ownRecord(orgId, id);
     const { apiKey, name, ...settingsPatch } = patch;
     const settings: TtsSettings = { ...current.settings, ...settingsPatch };
     if (settingsPatch.tls !== undefined && settingsPatch.port === undefined && current.settings.tls !== settings.tls) {
@@ -208,36 +159,30 @@ export class TtsService {
       { settings, ...(name ? { name } : {}), ...(apiKey ? { secret: apiKey } : {}) },
       now,
     );
-    await this.changed(id);
-    return this.toJson(await this.ownRecord(orgId, id));
+    await this.runtimes.changed(id);
+    return this.toJson(await this.runtimes.ownRecord(orgId, id));
   }
 
   async remove(orgId: number, id: number): Promise<void> {
-    await this.ownRecord(orgId, id);
+    await this.runtimes.ownRecord(orgId, id);
     await this.d.integrations.delete(id);
-    await this.changed(id);
+    await this.runtimes.changed(id);
   }
 
   async connectNow(orgId: number, id: number): Promise<Record<string, unknown>> {
-    await this.ownRecord(orgId, id);
-    await this.changed(id, 'connect');
-    return this.toJson(await this.ownRecord(orgId, id));
+    await this.runtimes.ownRecord(orgId, id);
+    await this.runtimes.changed(id, 'connect');
+    return this.toJson(await this.runtimes.ownRecord(orgId, id));
   }
 
   /** The template is being deleted: its application card goes with it. */
-  async dropTemplate(templateId: string): Promise<void> {
-    const rt = this.byTemplate.get(templateId);
-    if (rt) await this.drop(rt);
-    for (const r of await this.d.integrations.list<TtsSettings>('tts')) {
-      if (r.templateId === templateId) {
-        this.d.bus.broadcast({ type: 'invalidate', entity: 'integration', id: String(r.id) });
-      }
-    }
+  dropTemplate(templateId: string): Promise<void> {
+    return this.runtimes.dropTemplate(templateId);
   }
 
   /** Forget cached TTS → device routes of a template (device deleted or metadata edited). */
   forgetDevice(deviceId: number): void {
-    for (const rt of this.runtimes.values()) {
+    for (const rt of this.runtimes.all()) {
       rt.directory.forget(deviceId);
       rt.pending.delete(deviceId);
     }
@@ -247,7 +192,7 @@ export class TtsService {
 
   /** One application per template, and one template per application. */
   private async assertFree(templateId: string, s: TtsSettings, selfId?: number): Promise<void> {
-    for (const other of await this.d.integrations.list<TtsSettings>('tts')) {
+    for (const other of await this.runtimes.list()) {
       if (other.id === selfId) continue;
       const o = other.settings;
       if (o.host.toLowerCase() === s.host.toLowerCase() && o.username === s.username) {
@@ -278,7 +223,7 @@ export class TtsService {
     };
   }
 
-  private launch(record: IntegrationRecord<TtsSettings>): Runtime {
+  private createRuntime(record: IntegrationRecord<TtsSettings>): Runtime {
     const rt: Runtime = {
       record,
       conn: undefined as unknown as TtsConnection,
@@ -299,14 +244,11 @@ export class TtsService {
       },
       this.d.backoff,
     );
-    this.runtimes.set(record.id, rt);
-    this.byTemplate.set(record.templateId, rt);
-    rt.conn.start();
     return rt;
   }
 
   private onStatus(rt: Runtime, status: IntegrationRecord['status'], lastError: string | null): void {
-    if (this.runtimes.get(rt.record.id) !== rt) return;
+    if (!this.runtimes.isCurrent(rt)) return;
     const log = this.d.log.child({ integration: rt.record.id });
     if (status === 'connected') log.info('The Things Stack connected');
     else log.warn({ lastError }, 'The Things Stack connection %s', status);
@@ -491,7 +433,7 @@ export class TtsService {
   /** Every accepted value that did not come from the device goes down as one downlink. */
   private onValue(e: ValueEvent): void {
     if (NO_DOWNLINK.has(e.source)) return;
-    const rt = this.byTemplate.get(e.templateId);
+    const rt = this.runtimes.forTemplate(e.templateId);
     if (!rt) return;
     void this.sendDownlink(rt, e).catch((err) =>
       this.d.log.error({ err, integration: rt.record.id }, 'downlink to The Things Stack failed'),
