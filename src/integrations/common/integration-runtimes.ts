@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { EventBus } from '../../bus/events.ts';
 import { notFound } from '../../errors.ts';
-import type { IntegrationRecord, IntegrationsRepo } from '../../store/integrations-repo.ts';
+import type { IntegrationRecord, IntegrationStatus, IntegrationsRepo } from '../../store/integrations-repo.ts';
 import type { Leadership } from '../leadership.ts';
+import { ensureMetafield, type MetafieldDeps } from './integration-metafield.ts';
 
 export interface ManagedRuntime<S> {
   record: IntegrationRecord<S>;
@@ -18,7 +19,7 @@ export interface RuntimeHooks<S, R extends ManagedRuntime<S>> {
   reconnectNow(rt: R): void;
 }
 
-export interface RuntimesDeps {
+export interface RuntimesDeps extends MetafieldDeps {
   integrations: IntegrationsRepo;
   leadership: Leadership;
   bus: EventBus;
@@ -39,7 +40,34 @@ export class IntegrationRuntimes<S, R extends ManagedRuntime<S>> {
     private readonly type: string,
     private readonly d: RuntimesDeps,
     private readonly hooks: RuntimeHooks<S, R>,
+    /** The routing metafield the template gets on first connect. */
+    private readonly metafield: string,
   ) {}
+
+  /** A connection's status changed: logged, pushed live, saved; on connect the template gets its metafield. */
+  statusChanged(rt: R, status: IntegrationStatus, lastError: string | null): void {
+    if (!this.isCurrent(rt)) return;
+    const log = this.d.log.child({ integration: rt.record.id, type: this.type });
+    if (status === 'connected') log.info('integration connected');
+    else log.warn({ lastError }, 'integration %s', status);
+    this.d.bus.publish({
+      type: 'integration',
+      orgId: rt.record.orgId,
+      integrationId: rt.record.id,
+      integrationType: this.type,
+      templateId: rt.record.templateId,
+      status,
+      lastError,
+    });
+    void this.d.integrations
+      .setStatus(rt.record.id, status, lastError)
+      .catch((err) => log.error({ err }, 'status not saved'));
+    if (status === 'connected') {
+      void ensureMetafield(this.d, rt.record.templateId, this.metafield).catch((err) =>
+        log.error({ err }, 'metafield not created'),
+      );
+    }
+  }
 
   get(id: number): R | undefined {
     return this.byId.get(id);

@@ -13,7 +13,7 @@ import type { IntegrationRecord, IntegrationsRepo } from '../../store/integratio
 import type { TemplatesRepo } from '../../store/templates-repo.ts';
 import type { WriteOp } from '../../store/write-ops.ts';
 import { DeviceDirectory } from '../common/device-directory.ts';
-import { ensureMetafield, type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
+import { type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
 import { IntegrationRuntimes } from '../common/integration-runtimes.ts';
 import { NoteLimiter, publishTimeline } from '../common/timeline-notes.ts';
 import { type UnmatchedKey, UnmatchedKeys } from '../common/unmatched-keys.ts';
@@ -97,13 +97,18 @@ export class ParticleService {
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly d: ParticleDeps) {
-    this.runtimes = new IntegrationRuntimes<ParticleSettings, Runtime>('particle', d, {
-      create: (record) => this.createRuntime(record),
-      start: (rt) => rt.stream.start(),
-      stop: (rt) => rt.stream.stop(),
-      mustRestart: (cur, next) => next.secret !== cur.secret || next.settings.productId !== cur.settings.productId,
-      reconnectNow: (rt) => rt.stream.reconnectNow(),
-    });
+    this.runtimes = new IntegrationRuntimes<ParticleSettings, Runtime>(
+      'particle',
+      d,
+      {
+        create: (record) => this.createRuntime(record),
+        start: (rt) => rt.stream.start(),
+        stop: (rt) => rt.stream.stop(),
+        mustRestart: (cur, next) => next.secret !== cur.secret || next.settings.productId !== cur.settings.productId,
+        reconnectNow: (rt) => rt.stream.reconnectNow(),
+      },
+      PARTICLE_DEVICE_METAFIELD,
+    );
   }
 
   /** Call before or after the leadership starts (the TTS service starts it). */
@@ -283,7 +288,7 @@ export class ParticleService {
       streamUrl(this.d.apiUrl, record.settings.productId),
       record.secret,
       {
-        onStatus: (status, lastError) => this.onStatus(rt, status, lastError),
+        onStatus: (status, lastError) => this.runtimes.statusChanged(rt, status, lastError),
         onMessage: (m) => this.onMessage(rt, m),
       },
       { backoff: this.d.backoff, idleTimeoutMs: this.d.idleTimeoutMs },
@@ -293,29 +298,6 @@ export class ParticleService {
 
   private live(rt: Runtime): boolean {
     return this.runtimes.isCurrent(rt);
-  }
-
-  private onStatus(rt: Runtime, status: IntegrationRecord['status'], lastError: string | null): void {
-    if (!this.live(rt)) return;
-    const log = this.d.log.child({ integration: rt.record.id });
-    if (status === 'connected') log.info('Particle event stream open');
-    else log.warn({ lastError }, 'Particle event stream %s', status);
-    this.d.bus.publish({
-      type: 'integration',
-      orgId: rt.record.orgId,
-      integrationId: rt.record.id,
-      integrationType: 'particle',
-      templateId: rt.record.templateId,
-      status,
-      lastError,
-    });
-    void this.d.integrations
-      .setStatus(rt.record.id, status, lastError)
-      .catch((err) => log.error({ err }, 'status not saved'));
-    if (status === 'connected')
-      void ensureMetafield(this.d, rt.record.templateId, PARTICLE_DEVICE_METAFIELD).catch((err) =>
-        log.error({ err }, 'metafield not created'),
-      );
   }
 
   private onMessage(rt: Runtime, m: SseMessage): void {

@@ -10,7 +10,7 @@ import type { IntegrationRecord, IntegrationsRepo } from '../../store/integratio
 import type { TemplatesRepo } from '../../store/templates-repo.ts';
 import type { WriteOp } from '../../store/write-ops.ts';
 import { DeviceDirectory } from '../common/device-directory.ts';
-import { ensureMetafield, type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
+import { type IntegrationContext, integrationContext } from '../common/integration-metafield.ts';
 import { IntegrationRuntimes } from '../common/integration-runtimes.ts';
 import { NoteLimiter, publishTimeline } from '../common/timeline-notes.ts';
 import { type UnmatchedKey, UnmatchedKeys } from '../common/unmatched-keys.ts';
@@ -68,15 +68,20 @@ export class TtsService {
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly d: TtsDeps) {
-    this.runtimes = new IntegrationRuntimes<TtsSettings, Runtime>('tts', d, {
-      create: (record) => this.createRuntime(record),
-      start: (rt) => rt.conn.start(),
-      stop: (rt) => rt.conn.stop(),
-      mustRestart: (cur, next) =>
-        next.secret !== cur.secret ||
-        (['host', 'port', 'tls', 'username'] as const).some((k) => next.settings[k] !== cur.settings[k]),
-      reconnectNow: (rt) => rt.conn.reconnectNow(),
-    });
+    this.runtimes = new IntegrationRuntimes<TtsSettings, Runtime>(
+      'tts',
+      d,
+      {
+        create: (record) => this.createRuntime(record),
+        start: (rt) => rt.conn.start(),
+        stop: (rt) => rt.conn.stop(),
+        mustRestart: (cur, next) =>
+          next.secret !== cur.secret ||
+          (['host', 'port', 'tls', 'username'] as const).some((k) => next.settings[k] !== cur.settings[k]),
+        reconnectNow: (rt) => rt.conn.reconnectNow(),
+      },
+      TTS_DEVICE_METAFIELD,
+    );
   }
 
   async start(): Promise<void> {
@@ -239,35 +244,12 @@ export class TtsService {
       record.settings,
       record.secret,
       {
-        onStatus: (status, lastError) => this.onStatus(rt, status, lastError),
+        onStatus: (status, lastError) => this.runtimes.statusChanged(rt, status, lastError),
         onMessage: (topic, payload) => this.onMessage(rt, topic, payload),
       },
       this.d.backoff,
     );
     return rt;
-  }
-
-  private onStatus(rt: Runtime, status: IntegrationRecord['status'], lastError: string | null): void {
-    if (!this.runtimes.isCurrent(rt)) return;
-    const log = this.d.log.child({ integration: rt.record.id });
-    if (status === 'connected') log.info('The Things Stack connected');
-    else log.warn({ lastError }, 'The Things Stack connection %s', status);
-    this.d.bus.publish({
-      type: 'integration',
-      orgId: rt.record.orgId,
-      integrationId: rt.record.id,
-      integrationType: 'tts',
-      templateId: rt.record.templateId,
-      status,
-      lastError,
-    });
-    void this.d.integrations
-      .setStatus(rt.record.id, status, lastError)
-      .catch((err) => log.error({ err }, 'status not saved'));
-    if (status === 'connected')
-      void ensureMetafield(this.d, rt.record.templateId, TTS_DEVICE_METAFIELD).catch((err) =>
-        log.error({ err }, 'metafield not created'),
-      );
   }
 
   private onMessage(rt: Runtime, topic: string, payload: Buffer): void {
