@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR } from '../../src/http/console.ts';
+import { startFakeTts } from '../helpers/fake-tts.ts';
 import { startApp, type TestApp } from '../helpers/harness.ts';
 import { hasChromium, launch, shot } from './browser.ts';
 
@@ -228,4 +229,66 @@ describe.skipIf(!hasChromium || !built)('the console in a real browser (Debian c
     }
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it('maps an unmatched The Things Stack key to a datastream from the integration card', async () => {
+    const tts = await startFakeTts();
+    try {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      const login = await t.api(
+        'POST',
+        '/api/v1/auth/login',
+        { email: 'admin@example.com', password: 'password123' },
+        null,
+      );
+      const token = login.body.token as string;
+      const api = (method: string, p: string, body?: unknown) => t.api(method, p, body, token);
+      const tpl = await api('POST', '/api/v1/templates', { name: 'Air sensors' });
+      await api('POST', `/api/v1/templates/${tpl.body.id}/datastreams`, {
+        name: 'Temperature',
+        pin: 'V1',
+        type: 'double',
+      });
+      const card = await api('POST', '/api/v1/integrations/tts', {
+        templateId: tpl.body.id,
+        host: '127.0.0.1',
+        port: tts.port,
+        tls: false,
+        username: tts.uid,
+        apiKey: tts.apiKey,
+      });
+      expect(card.status, card.text).toBe(201);
+      await tts.waitForSubscriber();
+      const uplink = (temperature: number) => ({
+        end_device_ids: { device_id: 'air-1' },
+        uplink_message: { f_port: 1, decoded_payload: { air: { temperature } }, received_at: new Date().toISOString() },
+      });
+      await tts.publish('air-1', 'up', uplink(19.5));
+
+      // The card shows the nested key as unmatched; one click maps it.
+      await page.goto(`${t.url}/templates/${tpl.body.id}/integrations`);
+      await until(
+        () => page.getByTestId('tts-status').textContent(),
+        (text) => /connected/i.test(text ?? '') && !/not/i.test(text ?? ''),
+      );
+      await page.getByTestId('unmatched').locator('summary').click();
+      await page.getByTestId('map-air.temperature').click();
+      await page.getByTestId('mapping-target-0').selectOption('V1');
+      await page.getByTestId('mapping-save').click();
+      await until(
+        async () => (await api('GET', `/api/v1/integrations/tts/${card.body.id}`)).body.mapping,
+        (m) => m?.['air.temperature'] === 'V1',
+      );
+      await shot(page, '11-tts-mapping');
+
+      await tts.publish('air-1', 'up', uplink(21.25));
+      const devices = await api('GET', `/api/v1/devices?templateId=${tpl.body.id}`);
+      const id = devices.body.items[0].id as number;
+      await until(
+        async () => (await api('GET', `/api/v1/devices/${id}`)).body.values?.V1?.value,
+        (v) => v === 21.25,
+      );
+    } finally {
+      await tts.close();
+    }
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import { api } from '../../api.ts';
 import { ErrorBox, Loading } from '../../components/Status.tsx';
 import { type LiveMessage, useLive } from '../../live.ts';
 import type { Template, TtsIntegration } from '../../types.ts';
+import { TtsMappingEditor } from './TtsMappingEditor.tsx';
 import { ConfirmButton, fmtTime, Switch } from './ui.tsx';
 
 type Status = 'not_connected' | 'connected' | 'broken';
@@ -150,6 +151,7 @@ function TtsCard({
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const [suggest, setSuggest] = useState<string | null>(null);
 
   if (!integration || editing) {
     return (
@@ -250,7 +252,18 @@ function TtsCard({
           }
         />
       </div>
-      <UnmatchedTable path={`/api/v1/integrations/tts/${i.id}/unmatched`} deviceKey="ttsDeviceId" />
+      <TtsMappingEditor
+        integrationId={i.id}
+        mapping={(i.mapping as Record<string, string> | undefined) ?? {}}
+        datastreams={template.datastreams}
+        suggest={suggest}
+        onSaved={(mapping) => onChange({ ...i, mapping })}
+      />
+      <UnmatchedTable
+        path={`/api/v1/integrations/tts/${i.id}/unmatched`}
+        deviceKey="ttsDeviceId"
+        onMap={(key) => setSuggest(key)}
+      />
     </div>
   );
 }
@@ -440,7 +453,16 @@ function TtsFormView({
   );
 }
 
-function UnmatchedTable({ path, deviceKey }: { path: string; deviceKey: 'ttsDeviceId' | 'coreid' }) {
+function UnmatchedTable({
+  path,
+  deviceKey,
+  onMap,
+}: {
+  path: string;
+  deviceKey: 'ttsDeviceId' | 'coreid';
+  /** Offers "Map" per key (The Things Stack's explicit mapping). */
+  onMap?: (key: string) => void;
+}) {
   const [items, setItems] = useState<Unmatched[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const load = useCallback(async () => {
@@ -472,6 +494,7 @@ function UnmatchedTable({ path, deviceKey }: { path: string; deviceKey: 'ttsDevi
                   <th>Last value</th>
                   <th>Seen</th>
                   <th>Device</th>
+                  {onMap ? <th /> : null}
                 </tr>
               </thead>
               <tbody>
@@ -487,6 +510,18 @@ function UnmatchedTable({ path, deviceKey }: { path: string; deviceKey: 'ttsDevi
                     <td className="ellipsis" style={{ maxWidth: '8rem' }}>
                       {String(u[deviceKey] ?? '')}
                     </td>
+                    {onMap ? (
+                      <td>
+                        <button
+                          type="button"
+                          className="link"
+                          data-testid={`map-${u.key}`}
+                          onClick={() => onMap(u.key)}
+                        >
+                          Map…
+                        </button>
+                      </td>
+                    ) : null}
                   </tr>
                 ))}
               </tbody>
