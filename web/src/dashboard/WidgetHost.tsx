@@ -1,4 +1,4 @@
-import { Component, type ReactNode } from 'react';
+import { Component, type ReactNode, Suspense } from 'react';
 import type { WidgetProps } from './widgets/common.tsx';
 import { widgetKind } from './widgets/registry.ts';
 
@@ -20,7 +20,15 @@ export function WidgetHost(props: WidgetProps) {
   const C = kind.component;
   return (
     <Boundary name={kind.name}>
-      <C {...props} />
+      <Suspense
+        fallback={
+          <div className="muted" style={{ padding: '0.75rem' }}>
+            Loading {kind.name.toLowerCase()}…
+          </div>
+        }
+      >
+        <C {...props} />
+      </Suspense>
     </Boundary>
   );
 }

@@ -1,14 +1,12 @@
-import type { ComponentType } from 'react';
+import { type ComponentType, lazy } from 'react';
 import { WIDGET_TYPE_NAMES, WIDGET_TYPES, type WidgetType } from '../../../../src/domain/widgets.ts';
 import type { DatastreamType } from '../../types.ts';
 import { ButtonWidget } from './Button.tsx';
-import { ChartWidget } from './Chart.tsx';
 import type { WidgetProps } from './common.tsx';
 import { GaugeWidget } from './Gauge.tsx';
 import { ImageButtonWidget } from './ImageButton.tsx';
 import { LabelWidget } from './Label.tsx';
 import { LedWidget } from './Led.tsx';
-import { MapWidget } from './Map.tsx';
 import { MenuWidget } from './Menu.tsx';
 import { NumberInputWidget } from './NumberInput.tsx';
 import { SegmentedSwitchWidget } from './SegmentedSwitch.tsx';
@@ -17,6 +15,10 @@ import { SwitchWidget } from './Switch.tsx';
 import { TerminalWidget } from './Terminal.tsx';
 import { TextInputWidget } from './TextInput.tsx';
 import { UnsupportedWidget } from './Unsupported.tsx';
+
+// uPlot and Leaflet are most of the console's weight: load them with the first chart or map.
+const ChartWidget = lazy(() => import('./Chart.tsx').then((m) => ({ default: m.ChartWidget })));
+const MapWidget = lazy(() => import('./Map.tsx').then((m) => ({ default: m.MapWidget })));
 
 export interface WidgetKind {
   name: string;
