@@ -10,12 +10,3 @@ export function parsePin(text: string): string | undefined {
   if (n > MAX_PIN || (m[1]!.length > 1 && m[1]!.startsWith('0'))) return undefined;
   return `V${n}`;
 }
-
-export function isPin(text: string): boolean {
-  return parsePin(text) !== undefined;
-}
-
-/** Pin as Blynk's device API prints it in getAll: lower-case ("v7"). */
-export function lowerPin(pin: string): string {
-  return pin.toLowerCase();
-}

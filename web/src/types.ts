@@ -1,29 +1,10 @@
 /** Shapes of /api/v1 as the console uses them (see specs/platform-api.md). */
-export type DatastreamType = 'integer' | 'double' | 'string' | 'enum' | 'location';
-export type StoredValue = number | string | [number, number];
+import type { Datastream as DomainDatastream, StoredValue } from '../../src/domain/datastream.ts';
 
-export interface EnumOption {
-  value: number;
-  label: string;
-  color?: string;
-}
+export type { DatastreamType, EnumOption, StoredValue } from '../../src/domain/datastream.ts';
 
-export interface Datastream {
-  id: number;
-  name: string;
-  pin: string;
-  type: DatastreamType;
-  min: number | null;
-  max: number | null;
-  decimals: string | null;
-  units: string | null;
-  defaultValue: StoredValue | null;
-  saveRaw: boolean;
-  syncOnConnect: boolean;
-  options: EnumOption[] | null;
-  fallback: number | null;
-  color: string | null;
-}
+/** A datastream as /api/v1 returns it (the server's model without its template id). */
+export type Datastream = Omit<DomainDatastream, 'templateId'>;
 
 export interface Metafield {
   id: number;

@@ -17,6 +17,10 @@ export interface RuntimeHooks<S, R extends ManagedRuntime<S>> {
   /** True when a change needs a new connection (address, credentials...). */
   mustRestart(current: IntegrationRecord<S>, next: IntegrationRecord<S>): boolean;
   reconnectNow(rt: R): void;
+  /** The live state of a connection held here. */
+  live(rt: R): { status: IntegrationStatus; lastError: string | null; stats: Record<string, number> };
+  /** The settings the API shows (never the secret, which is not among them). */
+  publicSettings(settings: S): Record<string, unknown>;
 }
 
 export interface RuntimesDeps extends MetafieldDeps {
@@ -162,6 +166,24 @@ export class IntegrationRuntimes<S, R extends ManagedRuntime<S>> {
       if (r.templateId === templateId)
         this.d.bus.broadcast({ type: 'invalidate', entity: 'integration', id: String(r.id) });
     }
+  }
+
+  /** Public view: settings and live status (from the connection here, or as the leader last saved it). */
+  view(r: IntegrationRecord<S>): Record<string, unknown> {
+    const rt = this.byId.get(r.id);
+    const record = rt?.record ?? r;
+    const live = rt ? this.hooks.live(rt) : undefined;
+    return {
+      id: record.id,
+      templateId: record.templateId,
+      name: record.name,
+      ...this.hooks.publicSettings(record.settings),
+      status: live ? live.status : r.status,
+      lastError: live ? live.lastError : r.lastError,
+      stats: live ? { ...live.stats } : null,
+      createdAt: record.createdAt,
+      updatedAt: r.updatedAt,
+    };
   }
 
   async ownRecord(orgId: number, id: number): Promise<IntegrationRecord<S>> {

@@ -106,6 +106,13 @@ export class ParticleService {
         stop: (rt) => rt.stream.stop(),
         mustRestart: (cur, next) => next.secret !== cur.secret || next.settings.productId !== cur.settings.productId,
         reconnectNow: (rt) => rt.stream.reconnectNow(),
+        live: (rt) => ({ status: rt.stream.status, lastError: rt.stream.lastError, stats: rt.stats }),
+        publicSettings: (s) => ({
+          productId: s.productId,
+          functions: s.functions,
+          perMinute: s.perMinute,
+          autoCreate: s.autoCreate,
+        }),
       },
       PARTICLE_DEVICE_METAFIELD,
     );
@@ -138,7 +145,7 @@ export class ParticleService {
   // ---- API ----------------------------------------------------------------------------
 
   async list(orgId: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.runtimes.list(orgId)).map((r) => this.toJson(r));
+    return (await this.runtimes.list(orgId)).map((r) => this.runtimes.view(r));
   }
 
   private async ownRecord(orgId: number, id: number): Promise<IntegrationRecord<ParticleSettings>> {
@@ -148,7 +155,7 @@ export class ParticleService {
   }
 
   async get(orgId: number, id: number): Promise<Record<string, unknown>> {
-    return this.toJson(await this.runtimes.ownRecord(orgId, id));
+    return this.runtimes.view(await this.runtimes.ownRecord(orgId, id));
   }
 
   async unmatched(orgId: number, id: number): Promise<UnmatchedKey[]> {
@@ -202,7 +209,7 @@ export class ParticleService {
       throw err;
     }
     await this.runtimes.changed(record.id);
-    return this.toJson(record);
+    return this.runtimes.view(record);
   }
 
   async update(orgId: number, id: number, patch: ParticlePatch, now: number): Promise<Record<string, unknown>> {
@@ -220,7 +227,7 @@ export class ParticleService {
       now,
     );
     await this.runtimes.changed(id);
-    return this.toJson(await this.runtimes.ownRecord(orgId, id));
+    return this.runtimes.view(await this.runtimes.ownRecord(orgId, id));
   }
 
   async setFunctions(
@@ -241,30 +248,10 @@ export class ParticleService {
   async connectNow(orgId: number, id: number): Promise<Record<string, unknown>> {
     await this.runtimes.ownRecord(orgId, id);
     await this.runtimes.changed(id, 'connect');
-    return this.toJson(await this.runtimes.ownRecord(orgId, id));
+    return this.runtimes.view(await this.runtimes.ownRecord(orgId, id));
   }
 
   /** Public view: settings and live status; never the token. */
-  private toJson(r: IntegrationRecord<ParticleSettings>): Record<string, unknown> {
-    const rt = this.runtimes.get(r.id);
-    const record = rt?.record ?? r;
-    const s = record.settings;
-    return {
-      id: record.id,
-      templateId: record.templateId,
-      name: record.name,
-      productId: s.productId,
-      functions: s.functions,
-      perMinute: s.perMinute,
-      autoCreate: s.autoCreate,
-      status: rt ? rt.stream.status : r.status,
-      lastError: rt ? rt.stream.lastError : r.lastError,
-      stats: rt ? { ...rt.stats } : null,
-      createdAt: record.createdAt,
-      updatedAt: r.updatedAt,
-    };
-  }
-
   // ---- the stream -------------------------------------------------------------------------
 
   private createRuntime(record: IntegrationRecord<ParticleSettings>): Runtime {

@@ -18,7 +18,7 @@ import type { Leadership } from '../leadership.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { TtsConnection } from './connection.ts';
 import { buildDownlink, ourCorrelationId, type TtsDownlink } from './downlink-builder.ts';
-import { TTS_DEVICE_METAFIELD, type TtsSettings } from './settings.ts';
+import { defaultPort, TTS_DEVICE_METAFIELD, type TtsSettings } from './settings.ts';
 import { deviceTopic, type ParsedTopic, parseTopic } from './topics.ts';
 import { mapUplink, parseRfc3339 } from './uplink-mapper.ts';
 
@@ -79,6 +79,8 @@ export class TtsService {
           next.secret !== cur.secret ||
           (['host', 'port', 'tls', 'username'] as const).some((k) => next.settings[k] !== cur.settings[k]),
         reconnectNow: (rt) => rt.conn.reconnectNow(),
+        live: (rt) => ({ status: rt.conn.status, lastError: rt.conn.lastError, stats: rt.stats }),
+        publicSettings: (s) => ({ ...s }),
       },
       TTS_DEVICE_METAFIELD,
     );
@@ -106,11 +108,11 @@ export class TtsService {
   // ---- API ----------------------------------------------------------------------------
 
   async list(orgId: number): Promise<Array<Record<string, unknown>>> {
-    return (await this.runtimes.list(orgId)).map((r) => this.toJson(r));
+    return (await this.runtimes.list(orgId)).map((r) => this.runtimes.view(r));
   }
 
   async get(orgId: number, id: number): Promise<Record<string, unknown>> {
-    return this.toJson(await this.runtimes.ownRecord(orgId, id));
+    return this.runtimes.view(await this.runtimes.ownRecord(orgId, id));
   }
 
   /** Unmatched keys as seen by the instance that holds the connection (this one, or none). */
@@ -122,7 +124,7 @@ export class TtsService {
 
   async create(orgId: number, templateId: string, input: TtsInput, now: number): Promise<Record<string, unknown>> {
     const { apiKey, name, ...rest } = input;
-    const settings: TtsSettings = { ...rest, port: input.port ?? (input.tls ? 8883 : 1883) };
+    const settings: TtsSettings = { ...rest, port: input.port ?? defaultPort(input.tls) };
     await this.assertFree(templateId, settings);
     let record: IntegrationRecord<TtsSettings>;
     try {
@@ -143,7 +145,7 @@ export class TtsService {
       throw err;
     }
     await this.runtimes.changed(record.id);
-    return this.toJson(record);
+    return this.runtimes.view(record);
   }
 
   async update(
@@ -156,7 +158,7 @@ export class TtsService {
     const { apiKey, name, ...settingsPatch } = patch;
     const settings: TtsSettings = { ...current.settings, ...settingsPatch };
     if (settingsPatch.tls !== undefined && settingsPatch.port === undefined && current.settings.tls !== settings.tls) {
-      settings.port = settings.tls ? 8883 : 1883;
+      settings.port = defaultPort(settings.tls);
     }
     await this.assertFree(current.templateId, settings, id);
     await this.d.integrations.update(
@@ -165,7 +167,7 @@ export class TtsService {
       now,
     );
     await this.runtimes.changed(id);
-    return this.toJson(await this.runtimes.ownRecord(orgId, id));
+    return this.runtimes.view(await this.runtimes.ownRecord(orgId, id));
   }
 
   async remove(orgId: number, id: number): Promise<void> {
@@ -177,7 +179,7 @@ export class TtsService {
   async connectNow(orgId: number, id: number): Promise<Record<string, unknown>> {
     await this.runtimes.ownRecord(orgId, id);
     await this.runtimes.changed(id, 'connect');
-    return this.toJson(await this.runtimes.ownRecord(orgId, id));
+    return this.runtimes.view(await this.runtimes.ownRecord(orgId, id));
   }
 
   /** The template is being deleted: its application card goes with it. */
@@ -209,23 +211,6 @@ export class TtsService {
         throw conflict('this template already has a The Things Stack application');
       }
     }
-  }
-
-  /** Public view: settings and live status (from the connection here, or as the leader last saved it). */
-  private toJson(r: IntegrationRecord<TtsSettings>): Record<string, unknown> {
-    const rt = this.runtimes.get(r.id);
-    const record = rt?.record ?? r;
-    return {
-      id: record.id,
-      templateId: record.templateId,
-      name: record.name,
-      ...record.settings,
-      status: rt ? rt.conn.status : r.status,
-      lastError: rt ? rt.conn.lastError : r.lastError,
-      stats: rt ? { ...rt.stats } : null,
-      createdAt: record.createdAt,
-      updatedAt: r.updatedAt,
-    };
   }
 
   private createRuntime(record: IntegrationRecord<TtsSettings>): Runtime {

@@ -1,23 +1,17 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../components/Status.tsx';
+import { useAction } from '../components/useAction.ts';
 
 export function LoginPage({ onLogin }: { onLogin: (token: string) => void }) {
   const [form, setForm] = useState({ email: '', password: '' });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: React.FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const r = await api<{ token: string }>('POST', '/api/v1/auth/login', form);
       onLogin(r.token);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <div className="auth">

@@ -1,24 +1,18 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import { ErrorBox } from '../components/Status.tsx';
+import { useAction } from '../components/useAction.ts';
 
 /** First run: create the organization and its admin. */
 export function SetupPage({ onDone }: { onDone: (token: string) => void }) {
   const [form, setForm] = useState({ organization: '', email: '', password: '' });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: React.FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const r = await api<{ token: string }>('POST', '/api/v1/setup', form);
       onDone(r.token);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <div className="auth">

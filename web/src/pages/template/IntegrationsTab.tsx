@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../api.ts';
 import { ErrorBox, Loading } from '../../components/Status.tsx';
+import { useAction } from '../../components/useAction.ts';
 import { type LiveMessage, useLive } from '../../live.ts';
 import type { Template, TtsIntegration } from '../../types.ts';
 import { TtsMappingEditor } from './TtsMappingEditor.tsx';
@@ -149,8 +150,7 @@ function TtsCard({
   onChange: (i: TtsFull | null) => void;
 }) {
   const [editing, setEditing] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run: act } = useAction();
   const [suggest, setSuggest] = useState<string | null>(null);
 
   if (!integration || editing) {
@@ -174,17 +174,6 @@ function TtsCard({
   }
 
   const i = integration;
-  const act = async (f: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await f();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
     <div className="card integration-card" data-testid="tts-card">
       <div className="spread">
@@ -552,21 +541,8 @@ function ParticleCard({
 }) {
   const [token, setToken] = useState('');
   const [productId, setProductId] = useState(integration?.productId ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run: act } = useAction();
   const [editing, setEditing] = useState(false);
-
-  const act = async (f: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await f();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   if (!integration || editing) {
     const creating = !integration;

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../../api.ts';
 import { Empty, ErrorBox } from '../../components/Status.tsx';
+import { useAction } from '../../components/useAction.ts';
 import type { Template } from '../../types.ts';
 import { ConfirmButton, fmtTime, Switch } from './ui.tsx';
 
@@ -145,15 +146,12 @@ const showValue = (v: unknown): string =>
 /** Metadata: the metafields every device of the template carries. */
 export function MetadataTab({ template, reload }: { template: Template; reload: () => Promise<void> }) {
   const [form, setForm] = useState({ name: '', type: 'text', required: false, defaultValue: '' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useAction();
 
-  const add = async (e: React.FormEvent) => {
+  const add = (e: React.FormEvent) => {
     e.preventDefault();
     if (!form.name.trim()) return;
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const dv = metaDefault(form.type, form.defaultValue);
       await api('POST', `${tplPath(template)}/metafields`, {
         name: form.name.trim(),
@@ -163,11 +161,7 @@ export function MetadataTab({ template, reload }: { template: Template; reload: 
       });
       setForm({ name: '', type: form.type, required: false, defaultValue: '' });
       await reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const remove = async (id: number) => {
@@ -296,13 +290,10 @@ const EVENT_TYPES = ['info', 'warning', 'critical', 'content'];
 /** Events: the codes devices may log (logEvent). */
 export function EventsTab({ template, reload }: { template: Template; reload: () => Promise<void> }) {
   const [form, setForm] = useState({ code: '', name: '', type: 'info', description: '' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const add = async (e: React.FormEvent) => {
+  const { busy, error, setError, run } = useAction();
+  const add = (e: React.FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api('POST', `${tplPath(template)}/events`, {
         code: form.code.trim(),
         name: form.name.trim() || form.code.trim(),
@@ -311,11 +302,7 @@ export function EventsTab({ template, reload }: { template: Template; reload: ()
       });
       setForm({ code: '', name: '', type: form.type, description: '' });
       await reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const remove = async (id: number) => {
     setError(null);
